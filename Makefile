@@ -1,0 +1,43 @@
+# Every target bootstraps .venv from nothing but python3 (with venv and pip).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo generate sync-spec bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+## make demo: the main job, the CLI listing manifests (on the embedded fake API without an account)
+demo: $(STAMP)
+	$(BIN)/docr manifests registry.digitalocean.com/example/my/repo --demo --limit 15
+
+## make test: lint, types, spec validation, generation drift, the whole pytest suite
+test: lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## make generate: rewrite generated/docr_api from openapi/ (never edit generated/ by hand)
+generate: $(STAMP)
+	DOCR_VENV_BIN=$(abspath $(BIN)) scripts/regenerate
+
+## make sync-spec UPSTREAM=../shared/reference/do-openapi: refresh openapi/ from upstream
+UPSTREAM ?= ../shared/reference/do-openapi
+sync-spec: $(STAMP)
+	$(BIN)/python scripts/sync_spec.py $(UPSTREAM)
+
+## make bench: benchmarks against the fake API (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
