@@ -114,6 +114,7 @@ class APIError(DocrError):
     def _describe(self) -> str:
         text = f"{self.status_code} {self.error_id or 'error'}: {self.message}"
         if self.body_excerpt:
+            text += "" if text.endswith((".", "!", "?")) else "."
             text += f" Body starts: {self.body_excerpt!r}."
         if self.request_id:
             text += f" (request_id={self.request_id})"

@@ -1,0 +1,81 @@
+"""The public surface is pinned: nothing leaks out, nothing disappears by accident."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import docr
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(docr.__all__) == sorted(
+        [
+            "APIError",
+            "AsyncClient",
+            "AuthenticationError",
+            "Blob",
+            "Client",
+            "ConfigurationError",
+            "DocrError",
+            "InvalidArgument",
+            "InvalidResponse",
+            "ListingChangedError",
+            "Manifest",
+            "ManifestPage",
+            "NotFoundError",
+            "PermissionDenied",
+            "RateLimit",
+            "RateLimitError",
+            "ServerError",
+            "TimeoutError",
+            "TransportError",
+            "__version__",
+        ]
+    )
+
+
+def test_every_public_name_resolves_and_lives_in_docr() -> None:
+    for name in docr.__all__:
+        value = getattr(docr, name)
+        if name != "__version__":
+            assert value.__module__.startswith("docr."), name
+    assert dir(docr) == sorted(docr.__all__)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        docr.NoSuchThing  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_docr_is_light() -> None:
+    code = "import sys, docr; print(sorted(m for m in ('httpx', 'docr_api', 'rich', 'yaml') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_exception_tree() -> None:
+    assert issubclass(docr.InvalidArgument, ValueError)
+    assert issubclass(docr.TimeoutError, docr.TransportError)
+    assert issubclass(docr.TimeoutError, TimeoutError)
+    for cls in (
+        docr.AuthenticationError,
+        docr.PermissionDenied,
+        docr.NotFoundError,
+        docr.RateLimitError,
+        docr.ServerError,
+        docr.InvalidResponse,
+    ):
+        assert issubclass(cls, docr.APIError)
+    for cls in (
+        docr.APIError,
+        docr.TransportError,
+        docr.ConfigurationError,
+        docr.InvalidArgument,
+        docr.ListingChangedError,
+    ):
+        assert issubclass(cls, docr.DocrError)
