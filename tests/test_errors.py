@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import docr
 import httpx
 import pytest
 
+import docr
 from tests.mock_api import TOKEN, PagedAPI, error
 
 

@@ -8,12 +8,12 @@ import threading
 import time
 from typing import Any
 
-import docr
 import httpx
 import pytest
+
+import docr
 from docr._models import Manifest, ManifestPage
 from docr._pagination import Walk
-
 from tests.mock_api import TOKEN, PagedAPI, manifest
 
 

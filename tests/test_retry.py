@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import email.utils
 
-import docr
 import httpx
 import pytest
-from docr._retry import RetryPolicy, server_wait
 
+import docr
+from docr._retry import RetryPolicy, server_wait
 from tests.mock_api import TOKEN, PagedAPI, error
 
 

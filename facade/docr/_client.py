@@ -19,7 +19,6 @@ from typing import Any, Self
 
 import attrs
 import httpx
-from docr_api import AuthenticatedClient
 
 from docr import _config, _exchange, _names
 from docr._errors import DocrError, InvalidArgument
@@ -27,6 +26,7 @@ from docr._exchange import PageRequest
 from docr._models import Manifest, ManifestPage
 from docr._pagination import Walk
 from docr._retry import RetryPolicy
+from docr_api import AuthenticatedClient
 
 __all__ = ["AsyncClient", "Client"]
 

@@ -21,14 +21,14 @@ from typing import Any
 
 import attrs
 import httpx
-from docr_api.api.container_registries import registries_list_repository_manifests
-from docr_api.api.container_registry import registry_list_repository_manifests
-from docr_api.models import RepositoryManifestsPage
-from docr_api.types import Response, Unset
 
 from docr import _errors as errors
 from docr._models import Manifest, ManifestPage, RateLimit
 from docr._retry import server_wait
+from docr_api.api.container_registries import registries_list_repository_manifests
+from docr_api.api.container_registry import registry_list_repository_manifests
+from docr_api.models import RepositoryManifestsPage
+from docr_api.types import Response, Unset
 
 logger = logging.getLogger("docr")
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import attrs
 import httpx
+
 from docr_api.models import RepositoryBlob, RepositoryManifest
 from docr_api.types import Unset
 

@@ -1,0 +1,120 @@
+"""Client construction: token sources, settings checks, repr, the http_client you pass in."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+import docr
+from tests.mock_api import TOKEN, PagedAPI
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIGITALOCEAN_TOKEN", raising=False)
+    monkeypatch.delenv("DIGITALOCEAN_ACCESS_TOKEN", raising=False)
+
+
+def sent_authorization(client_factory: type[docr.Client], **kwargs: object) -> str:
+    api = PagedAPI(1)
+    client = client_factory(http_client=httpx.Client(transport=httpx.MockTransport(api)), **kwargs)  # type: ignore[arg-type]
+    client.list_manifests("example", "my/repo")
+    return api.calls[0].headers["authorization"]
+
+
+def test_token_comes_from_the_argument_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_ACCESS_TOKEN", "from-access-token")
+    assert sent_authorization(docr.Client) == "Bearer from-access-token"
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", "from-token")
+    assert sent_authorization(docr.Client) == "Bearer from-token"
+    assert sent_authorization(docr.Client, token="explicit") == "Bearer explicit"
+
+
+def test_no_token_anywhere_is_a_configuration_error() -> None:
+    with pytest.raises(docr.ConfigurationError, match="DIGITALOCEAN_TOKEN"):
+        docr.Client()
+    with pytest.raises(docr.ConfigurationError, match="DIGITALOCEAN_TOKEN"):
+        docr.AsyncClient()
+
+
+@pytest.mark.parametrize("token", ["", "   ", "two words", "line\nbreak"])
+def test_malformed_tokens_are_refused_without_echoing_them(token: str) -> None:
+    with pytest.raises(docr.ConfigurationError) as info:
+        docr.Client(token)
+    if token.strip():
+        assert token not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"timeout": None}, "timeout"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": httpx.Timeout(None)}, "timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 1000}, "concurrency"),
+        ({"base_url": "ftp://api.test"}, "base_url"),
+        ({"base_url": "not a url"}, "base_url"),
+        ({"base_url": "https://api.test/?x=1"}, "base_url"),
+        ({"http_client": httpx.AsyncClient()}, "http_client"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs: dict[str, object], argument: str) -> None:
+    with pytest.raises(docr.InvalidArgument) as info:
+        docr.Client(TOKEN, **kwargs)  # type: ignore[arg-type]
+    assert info.value.argument == argument
+
+
+def test_repr_never_shows_the_token() -> None:
+    client = docr.Client(TOKEN)
+    assert TOKEN not in repr(client)
+    assert "[secure]" in repr(client)
+    assert repr(client) == (
+        "docr.Client(base_url='https://api.digitalocean.com', token=[secure], registries_endpoint=False)"
+    )
+    assert TOKEN not in repr(client._settings)
+    assert TOKEN not in repr(client._http.headers)
+    client.close()
+
+
+def test_default_client_has_a_finite_timeout_and_no_redirects() -> None:
+    with docr.Client(TOKEN) as client:
+        assert client._http.timeout == httpx.Timeout(30.0)
+        assert client._http.follow_redirects is False
+    assert client._http.is_closed
+
+
+def test_a_passed_http_client_is_configured_but_not_closed() -> None:
+    api = PagedAPI(2)
+    http = httpx.Client(transport=httpx.MockTransport(api), base_url="http://mine.test")
+    with docr.Client(TOKEN, http_client=http) as client:
+        assert len(client.list_manifests("example", "my/repo").manifests) == 2
+    assert str(api.calls[0].url).startswith("http://mine.test/v2/registry/example/")
+    assert api.calls[0].headers["user-agent"].startswith("docr/")
+    assert not http.is_closed
+    http.close()
+
+
+def test_a_redirect_is_an_error_not_followed() -> None:
+    def redirect(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": "http://elsewhere.test/steal"})
+
+    client = docr.Client(
+        TOKEN, base_url="http://api.test", http_client=httpx.Client(transport=httpx.MockTransport(redirect))
+    )
+    with pytest.raises(docr.APIError) as info:
+        client.list_manifests("example", "my/repo")
+    assert info.value.status_code == 302
+
+
+def test_async_client_context_manager_closes_its_pool() -> None:
+    async def run() -> httpx.AsyncClient:
+        async with docr.AsyncClient(TOKEN) as client:
+            assert "AsyncClient" in repr(client)
+            assert TOKEN not in repr(client)
+            return client._http
+
+    assert asyncio.run(run()).is_closed
