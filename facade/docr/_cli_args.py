@@ -1,0 +1,101 @@
+"""The command line's value parsers: the repository reference, durations and bounded integers.
+
+Each raises ``ValueError`` with a message meant for the user; ``argparse`` turns those raised by
+a ``type=`` function into a usage error (exit 2). Standard library only, so ``docr --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from typing import NamedTuple
+
+__all__ = ["DOCR_HOST", "RepositoryRef", "duration", "parse_ref", "per_page", "positive_int"]
+
+DOCR_HOST = "registry.digitalocean.com"
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class RepositoryRef(NamedTuple):
+    """``registry.digitalocean.com/example/my/repo`` as ``("example", "my/repo")``."""
+
+    registry: str
+    repository: str
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+
+def parse_ref(text: str) -> RepositoryRef:
+    """Split ``[registry.digitalocean.com/]REGISTRY/REPOSITORY`` into its two names.
+
+    Only the shape is checked here; the names themselves are validated by the client, which
+    knows the service's rules. A tag or digest is refused rather than dropped: the command
+    lists a whole repository, and silently ignoring ``:v1`` would look like a filter.
+
+    >>> parse_ref("registry.digitalocean.com/example/my/repo")
+    RepositoryRef(registry='example', repository='my/repo')
+    """
+    ref = text.strip()
+    if not ref:
+        raise ValueError("the repository reference is empty; expected REGISTRY/REPOSITORY, e.g. example/my/repo")
+    if "://" in ref:
+        raise ValueError(f"{text!r} is a URL; pass the image reference without a scheme, e.g. {DOCR_HOST}/example/repo")
+    head, sep, rest = ref.partition("/")
+    if head == DOCR_HOST:
+        ref = rest
+    elif sep and ("." in head or ":" in head or head == "localhost"):
+        raise ValueError(f"{text!r} is not in DigitalOcean Container Registry ({DOCR_HOST}); docr lists DOCR only")
+    if "@" in ref:
+        repo, _, digest = ref.partition("@")
+        raise ValueError(f"{text!r} names a digest (@{digest}); docr lists a whole repository: pass {_plain(repo)}")
+    last_slash = ref.rfind("/")
+    colon = ref.find(":", last_slash + 1)
+    if colon != -1:
+        repo, tag = ref[:colon], ref[colon + 1 :]
+        raise ValueError(
+            f"{text!r} names a tag (:{tag}); docr lists a whole repository: pass {_plain(repo)}"
+            f" (add --tag {tag!r} to show only that tag)"
+        )
+    registry, sep, repository = ref.partition("/")
+    if not sep or not registry or not repository:
+        raise ValueError(f"{text!r} needs a registry and a repository: REGISTRY/REPOSITORY, e.g. example/my/repo")
+    return RepositoryRef(registry, repository)
+
+
+def _plain(repo: str) -> str:
+    return repo.removeprefix(f"{DOCR_HOST}/")
+
+
+def duration(text: str) -> dt.timedelta:
+    """``"30d"`` as 30 days; units ``s m h d w``, combinable as in ``"1d12h"``."""
+    value = text.strip().lower()
+    if not value or _DURATION.sub("", value):
+        raise argparse.ArgumentTypeError(
+            f"invalid duration {text!r}: use a number and a unit s, m, h, d or w, e.g. 30d, 12h or 1w2d"
+        )
+    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION.findall(value))
+    return dt.timedelta(seconds=seconds)
+
+
+def positive_int(text: str) -> int:
+    """An integer of 1 or more (for ``--limit``)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}: expected a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+def per_page(text: str) -> int:
+    """``--per-page``: 1 to 200, the API's bounds."""
+    number = positive_int(text)
+    if number > 200:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 200 (the API's maximum), not {number}")
+    return number

@@ -1,0 +1,90 @@
+"""The command line's errors: one line for the user and an exit code.
+
+Exit codes: 0 success, 1 the API or the network failed, 2 a usage error (bad flag, bad name,
+no token), 130 interrupted (Ctrl-C). ``explain`` turns docr's exceptions into messages such as
+``repository example/my/repo not found (404 not_found)``; it never includes a token (docr's
+exceptions carry none) and names the token's source instead when authentication fails.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXIT_API", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "CommandError", "UsageError", "explain"]
+
+EXIT_OK = 0
+EXIT_API = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_ARGUMENT_NAMES = {
+    "registry_name": "registry name",
+    "repository_name": "repository name",
+    "per_page": "--per-page",
+    "max_items": "--limit",
+}
+
+
+class CommandError(Exception):
+    """A failure to report as ``docr: MESSAGE`` on stderr, exiting with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_API) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class UsageError(CommandError):
+    """The command line cannot work as given (exit 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_USAGE)
+
+
+def explain(error: Exception, *, target: str, token_source: str | None = None) -> CommandError:
+    """The ``CommandError`` for one of docr's exceptions, raised while listing ``target``."""
+    from docr import _errors
+
+    if isinstance(error, _errors.InvalidArgument):
+        text = str(error).removeprefix(f"{error.argument}: ")
+        name = _ARGUMENT_NAMES.get(error.argument, error.argument)
+        return UsageError(f"invalid {name}: {text}")
+    if isinstance(error, _errors.ConfigurationError):
+        return UsageError(str(error))
+    if isinstance(error, _errors.APIError):
+        return CommandError(_api_message(error, target=target, token_source=token_source))
+    if isinstance(error, _errors.TimeoutError):
+        return CommandError(f"timed out talking to the API: {error}{_attempts(error.attempts)}")
+    if isinstance(error, _errors.TransportError):
+        return CommandError(f"network error: {error}{_attempts(error.attempts)}")
+    if isinstance(error, _errors.ListingChangedError):
+        return CommandError(f"listing {target} failed: {error}")
+    return CommandError(f"{type(error).__name__}: {error}")
+
+
+def _api_message(error: object, *, target: str, token_source: str | None) -> str:
+    from docr import _errors
+
+    assert isinstance(error, _errors.APIError)
+    status = f"{error.status_code} {error.error_id or 'error'}"
+    detail = error.message
+    if error.request_id:
+        detail += f" (request_id={error.request_id})"
+    detail += _attempts(error.attempts)
+    if isinstance(error, _errors.NotFoundError):
+        return f"repository {target} not found ({status})"
+    if isinstance(error, _errors.AuthenticationError):
+        source = f"; the token came from {token_source}" if token_source else ""
+        return f"authentication failed ({status}): {detail}{source}"
+    if isinstance(error, _errors.PermissionDenied):
+        return f"permission denied ({status}): {detail}; the token needs the registry:read scope"
+    if isinstance(error, _errors.RateLimitError):
+        wait = f"; retry after {error.retry_after:g}s" if error.retry_after is not None else ""
+        return f"rate limited ({status}): {detail}{wait}"
+    if isinstance(error, _errors.ServerError):
+        return f"server error ({status}): {detail}"
+    if isinstance(error, _errors.InvalidResponse):
+        return f"unexpected response from the API ({status}): {detail}"
+    return f"API error ({status}): {detail}"
+
+
+def _attempts(attempts: int) -> str:
+    return f" [gave up after {attempts} attempts]" if attempts > 1 else ""

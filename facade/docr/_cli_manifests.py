@@ -1,0 +1,138 @@
+"""``docr manifests REF``: list a repository's manifests, filter, sort and print them.
+
+The steps, in order: parse REF (usage error before anything else), find a token (or start the
+embedded fake for ``--demo``), build the client (``make_client``, which tests replace), walk
+the listing with a progress bar on a terminal, select, print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
+
+from docr._cli_args import parse_ref
+from docr._cli_errors import EXIT_OK, UsageError, explain
+from docr._cli_filters import Selection
+from docr._cli_output import Summary, make_writer, streams
+from docr._cli_progress import PageProgress
+from docr._cli_token import ENV_VARS, Token, TokenError, find_token
+
+if TYPE_CHECKING:
+    import docr
+
+__all__ = ["make_client", "now", "run"]
+
+
+def now() -> dt.datetime:
+    """The moment ages are measured from (replaced in golden tests)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -> docr.Client:
+    """The client for this run; the one place the CLI builds one (tests replace it)."""
+    from docr._client import Client
+
+    if base_url is None:
+        return Client(token, registries_endpoint=args.registries_endpoint)
+    return Client(token, base_url=base_url, registries_endpoint=args.registries_endpoint)
+
+
+def run(args: argparse.Namespace) -> int:
+    from docr._errors import DocrError
+
+    stdout, stderr = sys.stdout, sys.stderr
+    try:
+        ref = parse_ref(args.ref)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.demo and (args.api_url or args.context):
+        raise UsageError("--demo lists an embedded fake registry; drop --api-url and --context, or --demo")
+    output = args.output or ("table" if _isatty(stdout) else "json")
+
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from docr._cli_demo import demo_registry
+
+            demo = stack.enter_context(demo_registry(ref))
+            print(f"docr: {demo.notice}", file=stderr)
+            token, base_url, clock = Token(demo.token, "--demo"), demo.url, demo.now
+        else:
+            token, base_url, clock = _token(args.context), args.api_url, now()
+        selection = Selection(
+            now=clock,
+            untagged=args.untagged,
+            tag_globs=tuple(args.tags),
+            older_than=args.older_than,
+            newer_than=args.newer_than,
+            sort=args.sort,
+            limit=args.limit,
+        )
+        writer = make_writer(
+            output,
+            stdout,
+            now=clock,
+            quiet=args.quiet,
+            full_digest=args.full_digest,
+            header=not args.no_header,
+        )
+        # A bar beside lines streaming to the same terminal would garble both.
+        streaming_to_tty = streams(output, quiet=args.quiet) and selection.streams and _isatty(stdout)
+        progress = stack.enter_context(
+            PageProgress(stderr, enabled=not streaming_to_tty, label=str(ref), expected=selection.fetch_limit)
+        )
+        shown = compressed = 0
+        try:
+            client = stack.enter_context(make_client(args, token=token.value, base_url=base_url))
+            listing_kwargs = {} if args.per_page is None else {"per_page": args.per_page}
+            listing = client.iter_manifests(
+                ref.registry,
+                ref.repository,
+                max_items=selection.fetch_limit,
+                on_page=progress.on_page,
+                **listing_kwargs,
+            )
+            with _closing(listing):
+                for manifest in selection.apply(listing):
+                    writer.add(manifest)
+                    shown += 1
+                    compressed += manifest.compressed_size_bytes or 0
+        except DocrError as error:
+            raise explain(error, target=str(ref), token_source=token.source) from error
+        progress.close()
+        writer.finish(Summary(shown=shown, compressed_bytes=compressed, total=progress.total))
+    return EXIT_OK
+
+
+def _token(context: str | None) -> Token:
+    try:
+        token = find_token(context)
+    except TokenError as error:
+        raise UsageError(str(error)) from None
+    if token is None:
+        raise UsageError(
+            f"no API token: set {ENV_VARS[0]} (or {ENV_VARS[1]}, or run `doctl auth init`),"
+            " or try --demo to list sample data without an account"
+        )
+    return token
+
+
+@contextlib.contextmanager
+def _closing(listing: Iterator[object]) -> Iterator[None]:
+    # Stopping early (--limit) must stop the walk's page fetches too, not leave them running.
+    try:
+        yield
+    finally:
+        close = getattr(listing, "close", None)
+        if close is not None:
+            close()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
