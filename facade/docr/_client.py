@@ -12,10 +12,10 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import attrs
 import httpx
@@ -35,24 +35,29 @@ ITER_PER_PAGE = 200  # walks ask for the most the API allows: fewer round trips
 
 OnPage = Callable[[ManifestPage], None]
 _Pages = tuple[ManifestPage, list[Manifest]]
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 
 
-class _BaseClient:
-    """Settings, validation and the generated client; no I/O."""
+class _BaseClient(Generic[_Http]):
+    """Settings, validation, the generated client and the HTTP pool; no I/O."""
 
-    _http: httpx.Client | httpx.AsyncClient
+    _http_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
 
     def __init__(
         self,
-        token: str | None,
+        token: str | None = None,
         *,
-        base_url: str | _config._NotGiven,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        concurrency: int,
-        registries_endpoint: bool,
-        http_client: httpx.Client | httpx.AsyncClient | None,
+        base_url: str | _config._NotGiven = _config.NOT_GIVEN,
+        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        concurrency: int = 4,
+        registries_endpoint: bool = False,
+        http_client: _Http | None = None,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, self._http_type):
+            raise InvalidArgument(
+                "http_client", f"must be an {self._http_type.__qualname__}, not {type(http_client).__name__}"
+            )
         if isinstance(base_url, _config._NotGiven):
             given = str(http_client.base_url) if http_client is not None else ""
             base_url = given or _config.DEFAULT_BASE_URL
@@ -72,14 +77,19 @@ class _BaseClient:
             timeout=self._settings.timeout,
             follow_redirects=False,
         )
-
-    def _prepare_http(self, http: httpx.Client | httpx.AsyncClient, hook: Callable[..., Any]) -> None:
-        """Point an httpx client at the API: base URL, auth header, the raw-response hook."""
+        http: Any = http_client or self._http_type(timeout=self._settings.timeout, follow_redirects=False)
+        # Point the pool at the API: base URL, auth header, and the hook keeping raw responses.
         http.base_url = httpx.URL(self._settings.base_url)
         http.headers.update(self._settings.headers())
         hooks = http.event_hooks
-        hooks.setdefault("response", []).append(hook)
+        if isinstance(http, httpx.Client):
+            hooks.setdefault("response", []).append(_exchange.remember_response)
+            self._api.set_httpx_client(http)
+        else:
+            hooks.setdefault("response", []).append(_exchange.aremember_response)
+            self._api.set_async_httpx_client(http)
         http.event_hooks = hooks
+        self._http: _Http = http
 
     def __repr__(self) -> str:
         return (
@@ -130,7 +140,7 @@ def _check_on_page(on_page: OnPage | None) -> None:
         raise InvalidArgument("on_page", "must be a callable taking a ManifestPage, or None")
 
 
-class Client(_BaseClient):
+class Client(_BaseClient[httpx.Client]):
     """List a repository's manifests.
 
     Usage::
@@ -146,34 +156,8 @@ class Client(_BaseClient):
     its base URL, auth header and a response hook, and leaves closing it to you.
     """
 
-    _http: httpx.Client
-
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        base_url: str | _config._NotGiven = _config.NOT_GIVEN,
-        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        concurrency: int = 4,
-        registries_endpoint: bool = False,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise InvalidArgument("http_client", f"must be an httpx.Client, not {type(http_client).__name__}")
-        super().__init__(
-            token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            concurrency=concurrency,
-            registries_endpoint=registries_endpoint,
-            http_client=http_client,
-        )
-        self._http = http_client or httpx.Client(timeout=self._settings.timeout, follow_redirects=False)
-        self._prepare_http(self._http, _exchange.remember_response)
-        self._api.set_httpx_client(self._http)
-        self._sleep: Callable[[float], None] = time.sleep
+    _http_type = httpx.Client
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def close(self) -> None:
         """Release the connection pool (unless it is the ``http_client`` you passed in)."""
@@ -254,7 +238,7 @@ def _manifests(pages: Iterator[_Pages], on_page: OnPage | None) -> Iterator[Mani
         yield from fresh
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The same as ``Client``, for asyncio: methods are awaitable, iterators are async.
 
     Usage::
@@ -264,34 +248,8 @@ class AsyncClient(_BaseClient):
                 print(manifest.digest)
     """
 
-    _http: httpx.AsyncClient
-
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        base_url: str | _config._NotGiven = _config.NOT_GIVEN,
-        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        concurrency: int = 4,
-        registries_endpoint: bool = False,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise InvalidArgument("http_client", f"must be an httpx.AsyncClient, not {type(http_client).__name__}")
-        super().__init__(
-            token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            concurrency=concurrency,
-            registries_endpoint=registries_endpoint,
-            http_client=http_client,
-        )
-        self._http = http_client or httpx.AsyncClient(timeout=self._settings.timeout, follow_redirects=False)
-        self._prepare_http(self._http, _exchange.aremember_response)
-        self._api.set_async_httpx_client(self._http)
-        self._sleep: Callable[[float], Any] = asyncio.sleep
+    _http_type = httpx.AsyncClient
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
 
     async def close(self) -> None:
         """Release the connection pool (unless it is the ``http_client`` you passed in)."""
