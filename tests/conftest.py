@@ -12,3 +12,10 @@ UPSTREAM_REFERENCE = ROOT.parent / "shared" / "reference" / "do-openapi"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's real token or API URL; tests that need them set their own."""
+    for variable in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_API_URL"):
+        monkeypatch.delenv(variable, raising=False)

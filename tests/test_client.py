@@ -68,6 +68,13 @@ def test_bad_settings_are_refused(kwargs: dict[str, object], argument: str) -> N
     assert info.value.argument == argument
 
 
+def test_base_url_comes_from_the_argument_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert docr.Client(TOKEN)._settings.base_url == "https://api.digitalocean.com"
+    monkeypatch.setenv("DIGITALOCEAN_API_URL", "http://127.0.0.1:8080/")
+    assert docr.Client(TOKEN)._settings.base_url == "http://127.0.0.1:8080"
+    assert docr.Client(TOKEN, base_url="https://other.test")._settings.base_url == "https://other.test"
+
+
 def test_repr_never_shows_the_token() -> None:
     client = docr.Client(TOKEN)
     assert TOKEN not in repr(client)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -60,7 +61,7 @@ class _BaseClient(Generic[_Http]):
             )
         if isinstance(base_url, _config._NotGiven):
             given = str(http_client.base_url) if http_client is not None else ""
-            base_url = given or _config.DEFAULT_BASE_URL
+            base_url = given or os.environ.get(_config.BASE_URL_VARIABLE) or _config.DEFAULT_BASE_URL
         self._settings = _config.settings(
             token=token,
             base_url=base_url,
@@ -151,6 +152,8 @@ class Client(_BaseClient[httpx.Client]):
 
         docr.Client(timeout=10.0, max_retries=0)  # fail fast
         docr.Client(registries_endpoint=True)     # the current /v2/registries/... path
+        docr.Client(base_url="http://127.0.0.1:8080")  # e.g. docr.testing.FakeRegistry;
+                                                  # else $DIGITALOCEAN_API_URL, else the real API
 
     ``http_client`` takes your own ``httpx.Client`` (proxies, transports, mocks); docr sets
     its base URL, auth header and a response hook, and leaves closing it to you.

@@ -12,6 +12,7 @@ from docr._errors import ConfigurationError, InvalidArgument
 from docr._version import __version__
 
 DEFAULT_BASE_URL: Final = "https://api.digitalocean.com"
+BASE_URL_VARIABLE: Final = "DIGITALOCEAN_API_URL"  # as doctl reads it
 DEFAULT_TIMEOUT: Final = 30.0
 TOKEN_VARIABLES: Final = ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN")
 MAX_CONCURRENCY: Final = 32
