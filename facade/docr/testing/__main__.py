@@ -1,0 +1,5 @@
+import sys
+
+from docr.testing._serve import main
+
+sys.exit(main())

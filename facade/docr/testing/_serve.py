@@ -1,0 +1,86 @@
+"""`python -m docr.testing` (and `docr fake-server`): serve a fake registry until Ctrl-C.
+
+    python -m docr.testing --port 8080 --manifests 500 --registry example --repository my/repo --seed 1
+
+prints one line with its URL to stderr and serves until interrupted. Ctrl-C (SIGINT) or SIGTERM
+stop it cleanly (open connections closed, threads joined) and the command exits 0: stopping is
+how a server's run normally ends, not an error. A port already in use exits 1 with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from docr.testing._fake import FakeRegistry
+
+__all__ = ["add_arguments", "main", "run"]
+
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the fake server's options to `parser` (for `python -m docr.testing` and `docr fake-server`)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to bind, 0 for any free one (default: %(default)s)"
+    )
+    parser.add_argument("--manifests", type=int, default=500, help="manifests to generate (default: %(default)s)")
+    parser.add_argument("--registry", default="example", help="registry name (default: %(default)s)")
+    parser.add_argument("--repository", default="my/repo", help="repository name (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated manifests (default: %(default)s)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request (default: 0)")
+    parser.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty one)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The whole `python -m docr.testing` command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m docr.testing", description="Serve a local fake of DOCR's list-manifests API."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit status (0, or 1 when it cannot start)."""
+    fake = FakeRegistry(host=args.host, port=args.port, latency=args.latency, token=args.token)
+    fake.generate(args.registry, args.repository, count=args.manifests, seed=args.seed)
+    try:
+        fake.start()
+    except OSError as error:
+        print(f"docr fake registry: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    previous = _on_sigterm(stop)
+    try:
+        print(
+            f"docr fake registry serving {args.manifests} manifests of {args.registry}/{args.repository} "
+            f"on {fake.url} (Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how this is meant to end
+            stop.wait()
+    finally:
+        fake.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _on_sigterm(stop: threading.Event) -> _SignalHandler:
+    # Signal handlers can only be set from the main thread; elsewhere Ctrl-C is the caller's affair.
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return signal.signal(signal.SIGTERM, handler)
