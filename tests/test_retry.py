@@ -144,3 +144,13 @@ def test_iteration_raises_when_a_page_keeps_failing() -> None:
         for manifest in make_client(api, sleeps).iter_manifests("example", "my/repo", per_page=10):
             seen.append(manifest.digest)
     assert seen == [m["digest"] for m in api.items[:30]]  # pages 1-3, then a loud failure
+
+
+def test_a_429_whose_reset_is_already_past_backs_off_instead_of_hammering(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("docr._exchange.time.time", lambda: 1_700_000_100.0)
+    api, sleeps = PagedAPI(3), []
+    api.fail(error(429, {"id": "too_many_requests", "message": "x"}, headers={"ratelimit-reset": "1700000000"}))
+    client = make_client(api, sleeps)
+    client._retry = RetryPolicy(random=lambda: 0.0)
+    client.list_manifests("example", "my/repo")
+    assert sleeps == [0.5]

@@ -58,7 +58,8 @@ class RetryPolicy:
         """Seconds to wait before trying again after ``attempt`` failed, or ``None`` to give up."""
         if attempt > self.max_retries or not self.is_retryable(error):
             return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
+        if isinstance(error, RateLimitError) and error.retry_after:
+            # A wait of 0 (a reset already past) would retry at once: back off instead.
             if error.retry_after > self.max_server_wait:
                 return None
             return error.retry_after
