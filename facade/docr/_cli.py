@@ -61,9 +61,9 @@ def build_parser(*, fake_server_options: bool = False) -> argparse.ArgumentParse
         description="Serve a local fake of the DigitalOcean registry API until Ctrl-C.",
     )
     if fake_server_options:
-        from docr.testing import _serve
+        from docr.testing._serve import add_arguments
 
-        _serve.add_arguments(fake)
+        add_arguments(fake)
     return parser
 
 
@@ -152,9 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == FAKE_SERVER:
-        from docr.testing import _serve
+        from docr.testing._serve import run
 
-        return _serve.run(args)
+        return run(args)
     from docr import _cli_manifests
 
     return _cli_manifests.run(args)

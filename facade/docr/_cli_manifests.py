@@ -42,6 +42,7 @@ def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from docr import _names
     from docr._errors import DocrError
 
     stdout, stderr = sys.stdout, sys.stderr
@@ -53,15 +54,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--demo lists an embedded fake registry; drop --api-url and --context, or --demo")
     output = args.output or ("table" if _isatty(stdout) else "json")
 
+    try:  # before looking for a token: a bad name is the more useful message
+        _names.registry_name(ref.registry)
+        _names.repository_name(ref.repository)
+    except DocrError as error:
+        raise explain(error, target=str(ref)) from None
+    clock = now()
+
     with contextlib.ExitStack() as stack:
         if args.demo:
             from docr._cli_demo import demo_registry
 
-            demo = stack.enter_context(demo_registry(ref))
+            demo = stack.enter_context(demo_registry(ref, now=clock))
             print(f"docr: {demo.notice}", file=stderr)
-            token, base_url, clock = Token(demo.token, "--demo"), demo.url, demo.now
+            token, base_url = Token(demo.token, "--demo"), demo.url
         else:
-            token, base_url, clock = _token(args.context), args.api_url, now()
+            token, base_url = _token(args.context), args.api_url
         selection = Selection(
             now=clock,
             untagged=args.untagged,

@@ -230,11 +230,13 @@ class TableWriter:
             pad_edge=False,
             header_style="bold",
         )
-        table.add_column("Digest", no_wrap=True, style="cyan")
-        table.add_column("Compressed Size", justify="right", no_wrap=True)
-        table.add_column("Uncompressed Size", justify="right", no_wrap=True)
+        # On a narrow terminal the size headers wrap ("Compressed / Size") and tags fold at
+        # commas, before any value is cut; a full digest folds rather than push the rest out.
+        table.add_column("Digest", no_wrap=not self._full_digest, overflow="fold", style="cyan")
+        table.add_column("Compressed Size", justify="right", min_width=10)
+        table.add_column("Uncompressed Size", justify="right", min_width=10)
         table.add_column("Updated At", no_wrap=True)
-        table.add_column("Tags", overflow="fold")
+        table.add_column("Tags", overflow="fold", min_width=7)
         for row in self._rows:
             table.add_row(*row[:4], row[4], style="dim" if row[4] == UNTAGGED else None)
         tty = _isatty(self._out)

@@ -231,7 +231,9 @@ class Client(_BaseClient[httpx.Client]):
                 page = pending.popleft().result()
                 yield page, walk.accept(page)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Wait for requests already running (bounded by the timeout): once the iterator is
+            # closed, no thread of it still uses the connection pool.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _manifests(pages: Iterator[_Pages], on_page: OnPage | None) -> Iterator[Manifest]:
@@ -320,6 +322,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         finally:
             for task in pending:
                 task.cancel()
+            # Let cancelled requests unwind before the iterator is gone (see the sync driver).
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _amanifests(pages: AsyncIterator[_Pages], on_page: OnPage | None) -> AsyncIterator[Manifest]:
