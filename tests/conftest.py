@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tally import RELIABILITY_TALLY
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "docr.openapi.yaml"
 UPSTREAM_REFERENCE = ROOT.parent / "shared" / "reference" / "do-openapi"
@@ -19,3 +21,10 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's real token or API URL; tests that need them set their own."""
     for variable in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_API_URL"):
         monkeypatch.delenv(variable, raising=False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if RELIABILITY_TALLY:
+        terminalreporter.section("reliability tally")
+        for line in RELIABILITY_TALLY:
+            terminalreporter.write_line(line)
