@@ -1,0 +1,101 @@
+"""The listings compared: each lists a whole repository, the way its users would write it.
+
+Every contender builds its client, lists every manifest into a list and returns how many it
+got (``keep=False`` counts without keeping, for the memory probe). Libraries are imported
+inside the functions, so a worker process only ever loads the one it measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from urllib.parse import quote
+
+REGISTRY = "example"
+TIMEOUT = 30.0
+
+Listing = Callable[[str, str, str, int, bool], int]
+
+
+def docr_sync(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """``docr.Client.iter_manifests`` with default settings (concurrency 4, retries on)."""
+    from docr import Client
+
+    with Client(token, base_url=url) as client:
+        manifests = client.iter_manifests(REGISTRY, repository, per_page=per_page)
+        if keep:
+            return len(list(manifests))
+        return sum(1 for _ in manifests)
+
+
+def docr_async(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """``docr.AsyncClient.iter_manifests`` (default settings) under ``asyncio.run``."""
+    from docr import AsyncClient
+
+    async def walk() -> int:
+        async with AsyncClient(token, base_url=url) as client:
+            manifests = client.iter_manifests(REGISTRY, repository, per_page=per_page)
+            if keep:
+                return len([manifest async for manifest in manifests])
+            count = 0
+            async for _ in manifests:
+                count += 1
+            return count
+
+    return asyncio.run(walk())
+
+
+def httpx_loop(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """The floor for a sequential client: plain httpx, one page after another, JSON dicts."""
+    import httpx
+
+    path = f"/v2/registry/{REGISTRY}/repositories/{quote(repository, safe='')}/digests"
+    manifests: list[object] = []
+    seen = 0
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT) as http:
+        page = 1
+        while True:
+            response = http.get(path, params={"page": page, "per_page": per_page})
+            response.raise_for_status()
+            body = response.json()
+            batch = body.get("manifests") or []
+            seen += len(batch)
+            if keep:
+                manifests.extend(batch)
+            if not batch or seen >= body["meta"]["total"]:
+                return seen
+            page += 1
+
+
+def pydo_loop(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """The official SDK: the page loop its users must write (pydo has no paginator for this)."""
+    import pydo
+
+    client = pydo.Client(token=token, endpoint=url, timeout=int(TIMEOUT))
+    manifests: list[object] = []
+    seen = 0
+    page = 1
+    while True:
+        body = client.registry.list_repository_manifests(
+            registry_name=REGISTRY,
+            repository_name=repository,
+            per_page=per_page,
+            page=page,
+            enforce_https=False,  # azure-core refuses a bearer token over http:// otherwise
+        )
+        batch = body.get("manifests") or []
+        seen += len(batch)
+        if keep:
+            manifests.extend(batch)
+        if not batch or seen >= body["meta"]["total"]:
+            client.close()
+            return seen
+        page += 1
+
+
+CONTENDERS: dict[str, Listing] = {
+    "docr": docr_sync,
+    "docr-async": docr_async,
+    "httpx-loop": httpx_loop,
+    "pydo-loop": pydo_loop,
+}
