@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.tally import RELIABILITY_TALLY
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "docr.openapi.yaml"
 UPSTREAM_REFERENCE = ROOT.parent / "shared" / "reference" / "do-openapi"
+
+
+# CI runs the same examples every time (a failure there is reproducible from its log);
+# developers' runs explore new ones and keep failures in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

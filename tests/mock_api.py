@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+import docr
+
 TOKEN = "dop_v1_" + "5ecre7" * 10  # recognisable in any output it must never reach
 
 
@@ -89,3 +91,12 @@ def error(
     if content is not None:
         return httpx.Response(status, content=content, headers=headers)
     return httpx.Response(status, json=body, headers=headers)
+
+
+def mock_client(api: PagedAPI, **kwargs: Any) -> docr.Client:
+    """A docr.Client talking to `api` in-process, retry waits skipped."""
+    client = docr.Client(
+        TOKEN, base_url="http://api.test", http_client=httpx.Client(transport=httpx.MockTransport(api)), **kwargs
+    )
+    client._sleep = lambda seconds: None
+    return client
