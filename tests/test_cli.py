@@ -325,11 +325,66 @@ def test_server_error_after_retries(docr: Any, fake: FakeRegistry) -> None:
     assert len(fake.requests) == 4
 
 
-def test_network_error(docr: Any) -> None:
+def test_network_error_names_the_api_it_could_not_reach(docr: Any) -> None:
     run = docr("--api-url", "http://127.0.0.1:9", api=False)
     assert run.code == 1
-    assert run.err.startswith("docr: network error: ")
+    assert run.err.startswith("docr: cannot reach http://127.0.0.1:9: connection failed: ")
+    assert run.err.endswith("[gave up after 4 attempts]\n")
     assert len(run.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "start", "end"),
+    [
+        (403, "docr: permission denied (403 ", "; the token needs the registry:read scope\n"),
+        (429, "docr: rate limited (429 too_many_requests): ", "[gave up after 4 attempts]\n"),
+        (502, "docr: server error (502 ", "[gave up after 4 attempts]\n"),
+    ],
+)
+def test_api_errors_are_one_line_and_exit_1(docr: Any, fake: FakeRegistry, status: int, start: str, end: str) -> None:
+    fake.fail_next(status, count=10)
+    run = docr()
+    assert (run.code, run.out) == (1, "")
+    assert run.err.startswith(start)
+    assert run.err.endswith(end)
+    assert len(run.err.splitlines()) == 1
+
+
+def test_rate_limit_with_a_long_wait_says_how_long(docr: Any, fake: FakeRegistry) -> None:
+    fake.fail_next(429, retry_after=120)
+    run = docr()
+    assert run.code == 1
+    assert run.err.startswith("docr: rate limited (429 too_many_requests): ")
+    assert run.err.endswith("; the API asks to wait 120s\n")
+    assert len(fake.requests) == 1  # longer than docr is willing to sleep through
+
+
+def test_bad_api_url_is_a_usage_error(docr: Any) -> None:
+    run = docr("--api-url", "ftp://example.com", api=False)
+    assert run.code == 2
+    assert run.err.startswith("docr: invalid --api-url: 'ftp://example.com' must be an http(s) URL")
+
+
+def test_plain_http_to_another_machine_is_warned_about(docr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cli_manifests, "make_client", lambda *args, **kwargs: _Stop())
+    run = docr("--api-url", "http://registry-proxy.internal", api=False)
+    assert run.err.startswith("docr: warning: http://registry-proxy.internal is plain http: the token travels")
+
+
+class _Stop:
+    def __enter__(self) -> Any:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *args: Any) -> None:
+        pass
+
+
+def test_malformed_token_is_a_usage_error_naming_its_source(docr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", f"{SECRET} {SECRET}")
+    run = docr()
+    assert run.code == 2
+    assert run.err.endswith("(the token came from DIGITALOCEAN_TOKEN)\n")
+    assert SECRET not in run.err
 
 
 @pytest.mark.parametrize(

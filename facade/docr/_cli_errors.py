@@ -20,6 +20,7 @@ _ARGUMENT_NAMES = {
     "repository_name": "repository name",
     "per_page": "--per-page",
     "max_items": "--limit",
+    "base_url": "--api-url",
 }
 
 
@@ -39,8 +40,11 @@ class UsageError(CommandError):
         super().__init__(message, EXIT_USAGE)
 
 
-def explain(error: Exception, *, target: str, token_source: str | None = None) -> CommandError:
-    """The ``CommandError`` for one of docr's exceptions, raised while listing ``target``."""
+def explain(
+    error: Exception, *, target: str, token_source: str | None = None, api_url: str | None = None
+) -> CommandError:
+    """The ``CommandError`` for one of docr's exceptions, raised while listing ``target`` from
+    ``api_url`` with a token from ``token_source``."""
     from docr import _errors
 
     if isinstance(error, _errors.InvalidArgument):
@@ -48,13 +52,15 @@ def explain(error: Exception, *, target: str, token_source: str | None = None) -
         name = _ARGUMENT_NAMES.get(error.argument, error.argument)
         return UsageError(f"invalid {name}: {text}")
     if isinstance(error, _errors.ConfigurationError):
-        return UsageError(str(error))
+        source = f" (the token came from {token_source})" if token_source else ""
+        return UsageError(f"{error}{source}")
     if isinstance(error, _errors.APIError):
         return CommandError(_api_message(error, target=target, token_source=token_source))
+    where = f" {api_url}" if api_url else " the API"
     if isinstance(error, _errors.TimeoutError):
-        return CommandError(f"timed out talking to the API: {error}{_attempts(error.attempts)}")
+        return CommandError(f"timed out waiting for{where}: {error}{_attempts(error.attempts)}")
     if isinstance(error, _errors.TransportError):
-        return CommandError(f"network error: {error}{_attempts(error.attempts)}")
+        return CommandError(f"cannot reach{where}: {error}{_attempts(error.attempts)}")
     if isinstance(error, _errors.ListingChangedError):
         return CommandError(f"listing {target} failed: {error}")
     return CommandError(f"{type(error).__name__}: {error}")
@@ -68,6 +74,8 @@ def _api_message(error: object, *, target: str, token_source: str | None) -> str
     detail = error.message
     if error.request_id:
         detail += f" (request_id={error.request_id})"
+    if isinstance(error, _errors.RateLimitError) and error.retry_after:
+        detail += f"; the API asks to wait {error.retry_after:g}s"
     detail += _attempts(error.attempts)
     if isinstance(error, _errors.NotFoundError):
         return f"repository {target} not found ({status})"
@@ -77,8 +85,7 @@ def _api_message(error: object, *, target: str, token_source: str | None) -> str
     if isinstance(error, _errors.PermissionDenied):
         return f"permission denied ({status}): {detail}; the token needs the registry:read scope"
     if isinstance(error, _errors.RateLimitError):
-        wait = f"; retry after {error.retry_after:g}s" if error.retry_after is not None else ""
-        return f"rate limited ({status}): {detail}{wait}"
+        return f"rate limited ({status}): {detail}"
     if isinstance(error, _errors.ServerError):
         return f"server error ({status}): {detail}"
     if isinstance(error, _errors.InvalidResponse):

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["make_client", "now", "run"]
 
+DEFAULT_API_URL = "https://api.digitalocean.com"
+
 
 def now() -> dt.datetime:
     """The moment ages are measured from (replaced in golden tests)."""
@@ -70,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             token, base_url = Token(demo.token, "--demo"), demo.url
         else:
             token, base_url = _token(args.context), args.api_url
+            if base_url is not None and _plain_http_off_this_machine(base_url):
+                print(f"docr: warning: {base_url} is plain http: the token travels unencrypted", file=stderr)
         selection = Selection(
             now=clock,
             untagged=args.untagged,
@@ -109,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                     shown += 1
                     compressed += manifest.compressed_size_bytes or 0
         except DocrError as error:
-            raise explain(error, target=str(ref), token_source=token.source) from error
+            api_url = base_url or DEFAULT_API_URL
+            raise explain(error, target=str(ref), token_source=token.source, api_url=api_url) from error
         progress.close()
         writer.finish(Summary(shown=shown, compressed_bytes=compressed, total=progress.total))
     return EXIT_OK
@@ -126,6 +131,13 @@ def _token(context: str | None) -> Token:
             " or try --demo to list sample data without an account"
         )
     return token
+
+
+def _plain_http_off_this_machine(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1")
 
 
 @contextlib.contextmanager

@@ -65,12 +65,12 @@ class PageProgress:
             if self._progress is None:
                 if goal <= page.per_page:
                     return  # one page: done before a bar would help
-                self._start(goal)
+                self._start(goal, min(self.received, goal))
             assert self._progress is not None
             assert self._task is not None
             self._progress.update(self._task, completed=min(self.received, goal), total=goal)
 
-    def _start(self, goal: int) -> None:
+    def _start(self, goal: int, completed: int) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -85,7 +85,7 @@ class PageProgress:
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._task = self._progress.add_task(f"Listing {self._label}", total=goal)
+        self._task = self._progress.add_task(f"Listing {self._label}", total=goal, completed=completed)
         self._progress.start()
 
     def close(self) -> None:
