@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## make demo: the main job, the CLI listing manifests (on the embedded fake API without an account)
 demo: $(STAMP)
-	$(BIN)/docr manifests registry.digitalocean.com/example/my/repo --demo --limit 15
+	$(BIN)/docr manifests registry.digitalocean.com/example/my/repo --demo --limit 15 -o table
 
 ## make test: lint, types, spec validation, generation drift, the whole pytest suite
 test: lint
