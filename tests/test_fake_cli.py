@@ -1,0 +1,94 @@
+"""`python -m docr.testing` (docr.testing._serve): serves until a signal, then exits 0."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from docr.testing._serve import add_arguments
+
+PATH = "/v2/registries/example/repositories/my%2Frepo/digests"
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "docr.testing", "--port", "0", "--manifests", "30", "--seed", "3", "--token", "T"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert match, line
+        yield process, match.group(0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def test_defaults_of_the_options() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([])
+    assert (
+        args.host,
+        args.port,
+        args.manifests,
+        args.registry,
+        args.repository,
+        args.seed,
+        args.latency,
+        args.token,
+    ) == (
+        "127.0.0.1",
+        8080,
+        500,
+        "example",
+        "my/repo",
+        1,
+        0.0,
+        None,
+    )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_it_serves_until_a_signal_and_exits_0(server: tuple[subprocess.Popen[str], str], stop: signal.Signals) -> None:
+    process, url = server
+    response = httpx.get(url + PATH, headers={"Authorization": "Bearer T"}, params={"per_page": 200})
+    assert response.status_code == 200
+    assert response.json()["meta"] == {"total": 30}
+    assert httpx.get(url + PATH, headers={"Authorization": "Bearer other"}).status_code == 401
+    process.send_signal(stop)
+    assert process.wait(timeout=30) == 0
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_a_busy_port_exits_1_with_a_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "docr.testing", "--port", str(port), "--manifests", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
