@@ -28,6 +28,7 @@ from docr._version import __version__
 __all__ = ["build_parser", "main"]
 
 FAKE_SERVER = "fake-server"
+INTERRUPT_GRACE = 1.0  # seconds Ctrl-C waits for the listing to unwind before exiting anyway
 
 _MANIFESTS_EPILOG = f"""\
 REF is [{DOCR_HOST}/]REGISTRY/REPOSITORY, without a tag or digest.
@@ -125,7 +126,11 @@ def _add_manifests(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``docr`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    """Run ``docr`` with ``argv`` and return the exit code.
+
+    Without ``argv`` (the console script) it reads ``sys.argv[1:]`` and, on Ctrl-C, ends the
+    process with 130 within a second rather than wait for requests still in flight.
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     try:
@@ -136,8 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _exit_code(exit_.code)
         verbose = bool(getattr(args, "verbose", False))
         with _verbose_logging(verbose):
-            return _run(args)
+            return _run(args, console=argv is None)
     except KeyboardInterrupt:
+        if argv is None:  # the console script: do not wait for worker threads at exit either
+            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except CommandError as error:
         _report(error.message, verbose)
@@ -150,11 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_API
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, *, console: bool) -> int:
     if args.command == FAKE_SERVER:
         from docr.testing._serve import run
 
         return run(args)
+    if console:
+        _exit_soon_after_ctrl_c()
     from docr import _cli_manifests
 
     return _cli_manifests.run(args)
@@ -202,6 +211,42 @@ class _verbose_logging:
             logger = logging.getLogger("docr")
             logger.removeHandler(self._handler)
             logger.setLevel(self._level)
+
+
+def _exit_soon_after_ctrl_c() -> None:
+    """Make Ctrl-C end the command within ``INTERRUPT_GRACE`` seconds, whatever is in flight.
+
+    Ctrl-C raises KeyboardInterrupt as usual, so the listing unwinds and the progress bar is
+    removed; but closing a listing waits for the requests already sent, which a slow API can
+    keep for the whole 30 s timeout. A timer ends the process if unwinding takes longer.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        timer = threading.Timer(INTERRUPT_GRACE, _exit_now, args=(EXIT_INTERRUPTED,))
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+
+
+def _exit_now(code: int) -> None:
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        if sys.stderr.isatty():
+            sys.stderr.write("\x1b[?25h")  # a progress bar cut short leaves the cursor hidden
+            sys.stderr.flush()
+    os._exit(code)
 
 
 def _silence_stdout() -> None:
