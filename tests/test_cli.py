@@ -76,7 +76,7 @@ def assert_golden(name: str, text: str) -> None:
 @pytest.fixture(autouse=True)
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A known token, no doctl config, a fixed clock and retries that do not sleep."""
-    for name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_CONTEXT"):
+    for name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_CONTEXT", "DIGITALOCEAN_API_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
@@ -357,6 +357,16 @@ def test_rate_limit_with_a_long_wait_says_how_long(docr: Any, fake: FakeRegistry
     assert run.err.startswith("docr: rate limited (429 too_many_requests): ")
     assert run.err.endswith("; the API asks to wait 120s\n")
     assert len(fake.requests) == 1  # longer than docr is willing to sleep through
+
+
+def test_api_url_from_the_environment(docr: Any, fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_API_URL", fake.url)
+    run = docr("-q", api=False)
+    assert (run.code, run.err) == (0, "")
+    assert len(run.lines()) == len(FIXED)
+    monkeypatch.setenv("DIGITALOCEAN_API_URL", "http://127.0.0.1:9")
+    assert docr("-q", api=False).err.startswith("docr: cannot reach http://127.0.0.1:9: ")
+    assert docr("-q").code == 0  # --api-url wins
 
 
 def test_bad_api_url_is_a_usage_error(docr: Any) -> None:

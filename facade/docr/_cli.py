@@ -117,7 +117,11 @@ def _add_manifests(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         action="store_true",
         help="use the current /v2/registries/... path instead of the deprecated /v2/registry/...",
     )
-    api.add_argument("--api-url", metavar="URL", help="API base URL (default https://api.digitalocean.com)")
+    api.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="API base URL (default $DIGITALOCEAN_API_URL, else https://api.digitalocean.com)",
+    )
     api.add_argument("--context", metavar="NAME", help="use the token of this doctl auth context")
     api.add_argument(
         "--demo", action="store_true", help="list sample data from an embedded fake registry (no token needed)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["make_client", "now", "run"]
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
+API_URL_VARIABLE = "DIGITALOCEAN_API_URL"  # as doctl reads it
 
 
 def now() -> dt.datetime:
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         raise explain(error, target=str(ref)) from None
     clock = now()
 
+    base_url: str | None
     with contextlib.ExitStack() as stack:
         if args.demo:
             from docr._cli_demo import demo_registry
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"docr: {demo.notice}", file=stderr)
             token, base_url = Token(demo.token, "--demo"), demo.url
         else:
-            token, base_url = _token(args.context), args.api_url
+            token = _token(args.context)
+            base_url = args.api_url or os.environ.get(API_URL_VARIABLE) or None
             if base_url is not None and _plain_http_off_this_machine(base_url):
                 print(f"docr: warning: {base_url} is plain http: the token travels unencrypted", file=stderr)
         selection = Selection(
