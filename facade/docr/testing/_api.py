@@ -2,6 +2,8 @@
 
 Pure functions (no state, no I/O), so the rules read in one place:
 
+- errors: `{"id", "message", "request_id"}` with the rate-limit headers, as every answer has;
+
 - routes: `/v2/registry/{registry_name}/repositories/{repository_name}/digests` and its twin
   `/v2/registries/...`, matched on the raw, still-encoded path. The repository segment is
   percent-decoded (`my%2Frepo` is `my/repo`); an unencoded `my/repo` makes extra path segments
@@ -24,16 +26,21 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
 
+from docr.testing._ratelimit import Quota
+from docr.testing._server import Answer
+
 __all__ = [
     "ERROR_IDS",
     "JSON",
     "Route",
     "base_url",
     "bearer_token",
+    "error_answer",
     "error_body",
     "page_body",
     "page_number",
     "paging",
+    "quota_headers",
     "route",
 ]
 
@@ -54,6 +61,11 @@ ERROR_IDS: Final[Mapping[int, tuple[str, str]]] = {
     503: ("service_unavailable", "The service is temporarily unavailable. Please try again later."),
     504: ("gateway_timeout", "The server did not answer in time."),
 }
+
+_PROXY_HTML: Final = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+    b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 
 _DIGITS = re.compile(r"-?[0-9]{1,25}")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+) *")
@@ -121,6 +133,30 @@ def error_body(status: int, request_id: str, message: str | None = None) -> byte
     error_id, default_message = ERROR_IDS.get(status, ("error", f"The server answered {status}."))
     body = {"id": error_id, "message": message or default_message, "request_id": request_id}
     return json.dumps(body).encode()
+
+
+def quota_headers(quota: Quota) -> list[tuple[str, str]]:
+    return [
+        ("ratelimit-limit", str(quota.limit)),
+        ("ratelimit-remaining", str(quota.remaining)),
+        ("ratelimit-reset", str(quota.reset)),
+    ]
+
+
+def error_answer(
+    status: int, request_id: str, quota: Quota, message: str | None = None, retry_after: int | None = None
+) -> Answer:
+    """An error answer: the spec's JSON error model, except the proxy imitations 502 and 520."""
+    headers = quota_headers(quota)
+    if retry_after is not None:
+        headers.append(("retry-after", str(retry_after)))
+    if status == 502:
+        # What a proxy in front of the API answers: HTML, not the API's JSON.
+        return Answer(status, _PROXY_HTML, [("content-type", "text/html"), *headers])
+    if status == 520:
+        # Cloudflare's "unknown error": no body at all.
+        return Answer(status, b"", headers)
+    return Answer(status, error_body(status, request_id, message), [("content-type", JSON), *headers])
 
 
 def base_url(host_header: str | None, fallback: str) -> str:

@@ -32,8 +32,6 @@ __all__ = ["FakeRegistry"]
 Callback = Callable[[RecordedRequest], object]
 _C = TypeVar("_C", bound=Callback | None)
 
-_PROXY_HTML = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"  # noqa: E501
-
 
 class FakeRegistry:
     """A local fake of DOCR's list-manifests API; see the `docr.testing` docstring for usage."""
@@ -206,7 +204,7 @@ class FakeRegistry:
 
     def protocol_error(self, status: int, message: str) -> Answer:
         request_id = str(uuid.uuid4())
-        answer = self._error(status, request_id, self._limiter.idle(), message)
+        answer = _api.error_answer(status, request_id, self._limiter.idle(), message)
         answer.headers.append(("x-request-id", request_id))
         return answer
 
@@ -223,7 +221,7 @@ class FakeRegistry:
                 with self._lock:
                     self._callback_errors.append(error)
                 message = f"on_request callback raised {type(error).__name__}: {error}"
-                return self._error(500, request_id, self._limiter.idle(), message), None
+                return _api.error_answer(500, request_id, self._limiter.idle(), message), None
         route = _api.route(raw_path)
         fault = self._faults.take(_api.page_number(record.query) if route else None)
         if fault is None:
@@ -236,7 +234,7 @@ class FakeRegistry:
             quota = self._limiter.idle()
             remaining = 0 if fault.kind == 429 else quota.remaining
             reset = quota.reset if fault.ratelimit_reset is None else fault.ratelimit_reset
-            answer = self._error(
+            answer = _api.error_answer(
                 fault.kind, request_id, Quota(quota.limit, remaining, reset), retry_after=fault.retry_after
             )
             return answer, fault
@@ -250,49 +248,27 @@ class FakeRegistry:
     ) -> Answer:
         token = _api.bearer_token(headers.get("authorization"))
         if token is None or (self._token is not None and not _same(token, self._token)):
-            return self._error(401, request_id, self._limiter.idle())
+            return _api.error_answer(401, request_id, self._limiter.idle())
         quota = self._limiter.count(token)
         if not quota.allowed:
-            return self._error(429, request_id, quota, retry_after=quota.retry_after)
+            return _api.error_answer(429, request_id, quota, retry_after=quota.retry_after)
         if route is None:
-            return self._error(404, request_id, quota)
+            return _api.error_answer(404, request_id, quota)
         if record.method != "GET":
-            answer = self._error(405, request_id, quota)
+            answer = _api.error_answer(405, request_id, quota)
             answer.headers.append(("allow", "GET"))
             return answer
         paging = _api.paging(record.query)
         if isinstance(paging, str):
-            return self._error(400, request_id, quota, paging)
+            return _api.error_answer(400, request_id, quota, paging)
         page, per_page = paging
         found = self._store.page(route.registry, route.repository, page, per_page)
         if found is None:
-            return self._error(404, request_id, quota)
+            return _api.error_answer(404, request_id, quota)
         texts, total = found
         base = _api.base_url(headers.get("host"), self.url)
         body = _api.page_body(texts, total, page, per_page, base, route.path)
-        return Answer(200, body, [("content-type", _api.JSON), *_quota_headers(quota)])
-
-    def _error(
-        self, status: int, request_id: str, quota: Quota, message: str | None = None, retry_after: int | None = None
-    ) -> Answer:
-        headers = _quota_headers(quota)
-        if retry_after is not None:
-            headers.append(("retry-after", str(retry_after)))
-        if status == 502:
-            # What a proxy in front of the API answers: HTML, not the API's JSON.
-            return Answer(status, _PROXY_HTML, [("content-type", "text/html"), *headers])
-        if status == 520:
-            # Cloudflare's "unknown error": no body at all.
-            return Answer(status, b"", headers)
-        return Answer(status, _api.error_body(status, request_id, message), [("content-type", _api.JSON), *headers])
-
-
-def _quota_headers(quota: Quota) -> list[tuple[str, str]]:
-    return [
-        ("ratelimit-limit", str(quota.limit)),
-        ("ratelimit-remaining", str(quota.remaining)),
-        ("ratelimit-reset", str(quota.reset)),
-    ]
+        return Answer(200, body, [("content-type", _api.JSON), *_api.quota_headers(quota)])
 
 
 def _same(given: str, expected: str) -> bool:

@@ -122,6 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FakeHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a benchmark opening dozens of connections at
+    # once would see dropped SYNs and second-long retransmit stalls that are the fake's, not the client's.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
