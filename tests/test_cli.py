@@ -21,8 +21,9 @@ import pytest
 
 from docr import _cli_manifests
 from docr._cli import main
-from docr._cli_output import TableWriter
+from docr._cli_output import Summary
 from docr._cli_progress import PageProgress
+from docr._cli_table import TableWriter
 from docr._models import Manifest, ManifestPage
 from docr._version import __version__
 from docr.testing import FakeRegistry
@@ -162,17 +163,11 @@ def test_an_80_column_terminal_wraps_headers_and_folds_tags_at_commas() -> None:
     many = {**FIXED[0], "tags": [f"release-{n}" for n in range(8)]}
     for data in (many, *FIXED[1:]):
         writer.add(Manifest.from_dict(data))
-    writer.finish(_summary(6, 1_344_540_000, 6))
+    writer.finish(Summary(shown=6, compressed_bytes=1_344_540_000, total=6))
     lines = out.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80
     assert [line.split()[-1] for line in lines[3:11]] == [f"release-{n}," for n in range(7)] + ["release-7"]
     assert_golden("table_80_columns.txt", out.getvalue())
-
-
-def _summary(shown: int, size: int, total: int) -> Any:
-    from docr._cli_output import Summary
-
-    return Summary(shown=shown, compressed_bytes=size, total=total)
 
 
 def test_json_is_the_default_off_a_terminal_and_holds_the_apis_objects(docr: Any, fake: FakeRegistry) -> None:
