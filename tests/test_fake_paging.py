@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -186,3 +189,17 @@ def test_the_first_of_repeated_parameters_counts(fake: FakeRegistry, client: htt
     body = get_page(client, f"{PATH}?per_page=2&per_page=3&page=2&page=1")
     assert digests(body) == [manifest["digest"] for manifest in listed[2:4]]
     assert fake.requests[-1].query == {"per_page": "2", "page": "2"}
+
+
+def test_a_raw_path_with_braces_is_repeated_verbatim(fake: FakeRegistry) -> None:
+    # http.client sends the path as given (httpx would encode the braces).
+    fake.generate("example", "my/{repo}", count=30, seed=1)
+    path = "/v2/registries/example/repositories/my%2F{repo}/digests"
+    address = urlsplit(fake.url)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        connection.request("GET", f"{path}?per_page=10", headers={"Authorization": "Bearer t"})
+        body = json.loads(connection.getresponse().read())
+    finally:
+        connection.close()
+    assert body["links"]["pages"]["next"] == link(fake, 2, 10, path)

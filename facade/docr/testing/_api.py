@@ -169,13 +169,16 @@ def base_url(host_header: str | None, fallback: str) -> str:
 def page_body(texts: list[str], total: int, page: int, per_page: int, base: str, path: str) -> bytes:
     """The 200 body; `texts` are the page's manifests, already encoded."""
     last = max(1, -(-total // per_page))  # ceil: exact multiples of per_page add no empty page
-    url = f"{base}{path}?page={{}}&per_page={per_page}"
+
+    def url(number: int) -> str:
+        return f"{base}{path}?page={number}&per_page={per_page}"
+
     pages: dict[str, str] = {}
     if page > 1:
-        pages["first"] = url.format(1)
-        pages["prev"] = url.format(page - 1)
+        pages["first"] = url(1)
+        pages["prev"] = url(page - 1)
     if page < last:
-        pages["next"] = url.format(page + 1)
-        pages["last"] = url.format(last)
+        pages["next"] = url(page + 1)
+        pages["last"] = url(last)
     links = json.dumps({"pages": pages}, separators=(",", ":"))
     return f'{{"manifests":[{",".join(texts)}],"links":{links},"meta":{{"total":{total}}}}}'.encode()
