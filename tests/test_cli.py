@@ -552,12 +552,18 @@ def test_unknown_context_is_a_usage_error(docr: Any, tmp_path: Path) -> None:
     assert "prod-token" not in run.err
 
 
-def test_the_token_never_appears_in_any_output(docr: Any, fake: FakeRegistry) -> None:
+def test_the_token_never_appears_in_any_output(
+    docr: Any, fake: FakeRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
     outputs = [docr("-v", *flags) for flags in ([], ["-o", "table"], ["-o", "csv"], ["--limit", "1"])]
     fake.fail_next(500, count=2)
     outputs.append(docr("-v", "-o", "jsonl"))
+    code = main(["-v", "manifests", REF, "--api-url", fake.url])  # -v before the command works too
+    captured = capsys.readouterr()
+    outputs.append(Run(code, captured.out, captured.err))
     assert all(run.code == 0 for run in outputs)
-    assert "docr: debug: " in outputs[0].err  # -v logs the requests...
+    assert all("docr: debug: GET /v2/registry/example/repositories/my%2Frepo/digests" in run.err for run in outputs)
+    assert "retrying" in outputs[4].err  # -v logs the requests and retries...
     for run in outputs:
         assert SECRET not in run.out
         assert SECRET not in run.err  # ...but never the token

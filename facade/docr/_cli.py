@@ -28,6 +28,7 @@ from docr._version import __version__
 __all__ = ["build_parser", "main"]
 
 FAKE_SERVER = "fake-server"
+VERBOSE_HELP = "log each request to stderr (never the token); tracebacks on errors"
 INTERRUPT_GRACE = 1.0  # seconds Ctrl-C waits for the listing to unwind before exiting anyway
 
 _MANIFESTS_EPILOG = f"""\
@@ -54,6 +55,7 @@ def build_parser(*, fake_server_options: bool = False) -> argparse.ArgumentParse
         description="List the manifests of a DigitalOcean Container Registry repository.",
     )
     parser.add_argument("--version", action="version", version=f"docr {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_manifests(commands)
     fake = commands.add_parser(
@@ -126,7 +128,8 @@ def _add_manifests(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     api.add_argument(
         "--demo", action="store_true", help="list sample data from an embedded fake registry (no token needed)"
     )
-    cmd.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr; tracebacks on errors")
+    # Also accepted after the command; SUPPRESS keeps a `docr -v manifests` from being reset.
+    cmd.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from docr._cli_args import parse_ref
+from docr._cli_args import RepositoryRef, parse_ref
 from docr._cli_errors import EXIT_OK, UsageError, explain
 from docr._cli_filters import Selection
 from docr._cli_output import Summary, make_writer, streams
@@ -46,70 +46,38 @@ def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from docr import _names
     from docr._errors import DocrError
 
     stdout, stderr = sys.stdout, sys.stderr
-    try:
-        ref = parse_ref(args.ref)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    if args.demo and (args.api_url or args.context):
-        raise UsageError("--demo lists an embedded fake registry; drop --api-url and --context, or --demo")
+    ref = _repository(args)
     output = args.output or ("table" if _isatty(stdout) else "json")
-
-    try:  # before looking for a token: a bad name is the more useful message
-        _names.registry_name(ref.registry)
-        _names.repository_name(ref.repository)
-    except DocrError as error:
-        raise explain(error, target=str(ref)) from None
     clock = now()
+    selection = Selection(
+        now=clock,
+        untagged=args.untagged,
+        tag_globs=tuple(args.tags),
+        older_than=args.older_than,
+        newer_than=args.newer_than,
+        sort=args.sort,
+        limit=args.limit,
+    )
+    writer = make_writer(
+        output, stdout, now=clock, quiet=args.quiet, full_digest=args.full_digest, header=not args.no_header
+    )
+    # A bar beside lines streaming to the same terminal would garble both.
+    streaming_to_tty = streams(output, quiet=args.quiet) and selection.streams and _isatty(stdout)
 
-    base_url: str | None
     with contextlib.ExitStack() as stack:
-        if args.demo:
-            from docr._cli_demo import demo_registry
-
-            demo = stack.enter_context(demo_registry(ref, now=clock))
-            print(f"docr: {demo.notice}", file=stderr)
-            token, base_url = Token(demo.token, "--demo"), demo.url
-        else:
-            token = _token(args.context)
-            base_url = args.api_url or os.environ.get(API_URL_VARIABLE) or None
-            if base_url is not None and _plain_http_off_this_machine(base_url):
-                print(f"docr: warning: {base_url} is plain http: the token travels unencrypted", file=stderr)
-        selection = Selection(
-            now=clock,
-            untagged=args.untagged,
-            tag_globs=tuple(args.tags),
-            older_than=args.older_than,
-            newer_than=args.newer_than,
-            sort=args.sort,
-            limit=args.limit,
-        )
-        writer = make_writer(
-            output,
-            stdout,
-            now=clock,
-            quiet=args.quiet,
-            full_digest=args.full_digest,
-            header=not args.no_header,
-        )
-        # A bar beside lines streaming to the same terminal would garble both.
-        streaming_to_tty = streams(output, quiet=args.quiet) and selection.streams and _isatty(stdout)
+        token, base_url = _connection(args, ref, clock, stack, stderr)
         progress = stack.enter_context(
             PageProgress(stderr, enabled=not streaming_to_tty, label=str(ref), expected=selection.fetch_limit)
         )
         shown = compressed = 0
         try:
             client = stack.enter_context(make_client(args, token=token.value, base_url=base_url))
-            listing_kwargs = {} if args.per_page is None else {"per_page": args.per_page}
+            paging = {} if args.per_page is None else {"per_page": args.per_page}
             listing = client.iter_manifests(
-                ref.registry,
-                ref.repository,
-                max_items=selection.fetch_limit,
-                on_page=progress.on_page,
-                **listing_kwargs,
+                ref.registry, ref.repository, max_items=selection.fetch_limit, on_page=progress.on_page, **paging
             )
             with _closing(listing):
                 for manifest in selection.apply(listing):
@@ -122,6 +90,42 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         writer.finish(Summary(shown=shown, compressed_bytes=compressed, total=progress.total))
     return EXIT_OK
+
+
+def _repository(args: argparse.Namespace) -> RepositoryRef:
+    """REF, checked before anything else: a bad name is more useful to hear than a missing token."""
+    from docr import _names
+    from docr._errors import DocrError
+
+    try:
+        ref = parse_ref(args.ref)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
+        _names.registry_name(ref.registry)
+        _names.repository_name(ref.repository)
+    except DocrError as error:
+        raise explain(error, target=str(ref)) from None
+    if args.demo and (args.api_url or args.context):
+        raise UsageError("--demo lists an embedded fake registry; drop --api-url and --context, or --demo")
+    return ref
+
+
+def _connection(
+    args: argparse.Namespace, ref: RepositoryRef, clock: dt.datetime, stack: contextlib.ExitStack, stderr: TextIO
+) -> tuple[Token, str | None]:
+    """The token and base URL: the embedded fake's for ``--demo``, else the user's."""
+    if args.demo:
+        from docr._cli_demo import demo_registry
+
+        demo = stack.enter_context(demo_registry(ref, now=clock))
+        print(f"docr: {demo.notice}", file=stderr)
+        return Token(demo.token, "--demo"), demo.url
+    token = _token(args.context)
+    base_url = args.api_url or os.environ.get(API_URL_VARIABLE) or None
+    if base_url is not None and _plain_http_off_this_machine(base_url):
+        print(f"docr: warning: {base_url} is plain http: the token travels unencrypted", file=stderr)
+    return token, base_url
 
 
 def _token(context: str | None) -> Token:
