@@ -21,6 +21,7 @@ import pytest
 
 from docr import _cli_manifests
 from docr._cli import main
+from docr._cli_filters import Selection
 from docr._cli_output import Summary
 from docr._cli_progress import PageProgress
 from docr._cli_table import TableWriter
@@ -464,20 +465,26 @@ def test_no_token_anywhere(docr: Any, fake: FakeRegistry, monkeypatch: pytest.Mo
     assert fake.requests == []
 
 
-def test_ctrl_c_during_the_listing_exits_130_quietly(docr: Any, fake: FakeRegistry) -> None:
-    def interrupt(request: Any) -> None:
-        raise KeyboardInterrupt
+def test_ctrl_c_during_the_listing_exits_130_quietly(
+    docr: Any, fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.generate("example", "big", count=100, seed=2)
+    seen = 0
 
-    original = PageProgress.on_page
+    def matches(self: Selection, manifest: Any) -> bool:
+        nonlocal seen
+        seen += 1
+        if seen % 15 == 0:
+            raise KeyboardInterrupt  # as Ctrl-C does, half-way through the second page
+        return True
 
-    def on_page(self: PageProgress, page: ManifestPage) -> None:
-        original(self, page)
-        raise KeyboardInterrupt
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PageProgress, "on_page", on_page)
-        run = docr("-o", "table")
-    assert (run.code, run.out, run.err) == (130, "", "")
+    monkeypatch.setattr(Selection, "matches", matches)
+    for output in ("table", "jsonl"):
+        fake.clear_requests()
+        run = docr("-o", output, "--per-page", "10", ref="example/big")
+        assert (run.code, run.err) == (130, "")
+        assert len(fake.requests) < 10  # the walk stopped: pages 1 and 2, and a few fetched ahead
+    assert run.out.count("\n") == 14  # jsonl had printed what arrived before; nothing else was said
 
 
 def test_unexpected_errors_are_one_line_and_a_traceback_with_verbose(
