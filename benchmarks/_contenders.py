@@ -28,6 +28,17 @@ def docr_sync(url: str, token: str, repository: str, per_page: int, keep: bool =
         return sum(1 for _ in manifests)
 
 
+def docr_pages(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """``docr.Client.iter_pages``: the same walk without the digest dedupe (memory probe only)."""
+    from docr import Client
+
+    with Client(token, base_url=url) as client:
+        pages = client.iter_pages(REGISTRY, repository, per_page=per_page)
+        if keep:
+            return len([manifest for page in pages for manifest in page.manifests])
+        return sum(len(page.manifests) for page in pages)
+
+
 def docr_async(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
     """``docr.AsyncClient.iter_manifests`` (default settings) under ``asyncio.run``."""
     from docr import AsyncClient
@@ -96,6 +107,7 @@ def pydo_loop(url: str, token: str, repository: str, per_page: int, keep: bool =
 CONTENDERS: dict[str, Listing] = {
     "docr": docr_sync,
     "docr-async": docr_async,
+    "docr-pages": docr_pages,
     "httpx-loop": httpx_loop,
     "pydo-loop": pydo_loop,
 }

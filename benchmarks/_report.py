@@ -43,7 +43,7 @@ def ideal_wall(per_request: float, pages: int, concurrency: int) -> float:
 def targets(
     results: Sequence[Measurement],
     startup: Sequence[Startup],
-    memory: tuple[Measurement, Measurement] | None,
+    memory: Sequence[Measurement],
     *,
     latency: float,
     per_page: int,
@@ -111,8 +111,9 @@ def targets(
                         ratio <= 1.3,
                     )
                 )
-    if memory:
-        small, big = memory
+    walks = sorted((m for m in memory if m.contender == "docr"), key=lambda m: m.manifests)
+    if len(walks) >= 2:
+        small, big = walks[0], walks[-1]
         growth = (big.peak_rss_mb or 0) - (small.peak_rss_mb or 0)
         checks.append(
             Target(
@@ -166,21 +167,22 @@ def results_table(results: Sequence[Measurement]) -> list[str]:
 
 def startup_table(startup: Sequence[Startup]) -> list[str]:
     lines = [
-        "| command | median wall | minus `python -c pass` | `-X importtime` |",
+        "| command | median wall (ms) | minus `python -c pass` (ms) | `-X importtime` (ms) |",
         "| --- | ---: | ---: | ---: |",
     ]
     for item in startup:
-        lines.append(f"| `{item.label}` | {_ms(item.raw_s)} ms | {_ms(item.net_s)} ms | {_ms(item.importtime_s)} ms |")
+        lines.append(f"| `{item.label}` | {_ms(item.raw_s)} | {_ms(item.net_s)} | {_ms(item.importtime_s)} |")
     return lines
 
 
 def markdown(
     results: Sequence[Measurement],
     startup: Sequence[Startup],
-    memory: tuple[Measurement, Measurement] | None,
+    memory: Sequence[Measurement],
     checks: Sequence[Target],
     notes: Sequence[str],
     total: int,
+    diagnostics: Sequence[str] = (),
 ) -> str:
     parts = [
         "# docr benchmarks",
@@ -199,19 +201,24 @@ def markdown(
         "",
         *results_table(results),
         "",
+        "![wall time against repository size](time_vs_size.png)",
+        "",
         "## Start-up (fresh processes, median of 7)",
         "",
         *startup_table(startup),
     ]
     if memory:
-        parts += ["", "## Memory: iterating without keeping (per_page 200, 0 ms, fresh process each)", ""]
-        parts += ["| manifests | peak RSS | wall |", "| ---: | ---: | ---: |"]
-        parts += [f"| {m.manifests:,} | {m.peak_rss_mb:.1f} MB | {m.wall:.2f} s |" for m in memory]
-    parts += ["", "## Notes", "", *(f"- {note}" for note in notes), ""]
+        parts += ["", "## Memory: iterating without keeping (per_page 200, 0 ms, a fresh process each)", ""]
+        parts += ["| contender | manifests | peak RSS | wall |", "| --- | ---: | ---: | ---: |"]
+        parts += [f"| {m.contender} | {m.manifests:,} | {m.peak_rss_mb:.1f} MB | {m.wall:.2f} s |" for m in memory]
+    parts += ["", "## Notes", "", *(f"- {note}" for note in notes)]
+    parts += [*diagnostics, ""]
     return "\n".join(parts)
 
 
-def plot(series: dict[str, list[tuple[int, float]]], path: Path, latency: float, per_page: int) -> None:
+def plot(
+    series: dict[str, list[tuple[int, float]]], path: Path, latency: float, per_page: int, concurrency: int
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -221,6 +228,13 @@ def plot(series: dict[str, list[tuple[int, float]]], path: Path, latency: float,
     for name, points in series.items():
         sizes, walls = zip(*sorted(points), strict=True)
         axes.plot(sizes, walls, marker="o", label=name)
+    if BASELINE in series:
+        # The ideal for docr's window, from the sequential loop's own time per request at each size.
+        ideal = [
+            (size, ideal_wall(wall / math.ceil(size / per_page), math.ceil(size / per_page), concurrency))
+            for size, wall in sorted(series[BASELINE])
+        ]
+        axes.plot(*zip(*ideal, strict=True), linestyle="--", color="grey", label=f"ideal, concurrency {concurrency}")
     axes.set_xlabel("manifests in the repository")
     axes.set_ylabel("wall time to list them all (s)")
     axes.set_title(f"Listing time vs repository size ({latency * 1000:.0f} ms latency, per_page {per_page})")

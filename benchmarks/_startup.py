@@ -23,6 +23,8 @@ IMPORTS: dict[str, str] = {
     "import httpx": "import httpx",
     "import docr": "import docr",
     "from docr import Client": "from docr import Client",
+    # What `from docr import Client` cannot go below while it imports them eagerly.
+    "import httpx, attrs, docr_api.models": "import httpx, attrs, docr_api.models",
     "import pydo": "import pydo",
 }
 
@@ -52,15 +54,26 @@ def _importtime(statement: str, env: dict[str, str]) -> float:
 
 
 def _top_level_us(report: str) -> int:
-    total = 0
+    # "import time:  self [us] | cumulative | imported package"; top-level names are not indented.
+    return sum(_top_level(report).values())
+
+
+def breakdown(statement: str, top: int = 8) -> list[tuple[str, float]]:
+    """The top-level modules `statement` imports (beyond `python -c pass`), largest first, in seconds."""
+    argv = [sys.executable, "-X", "importtime", "-c", statement]
+    before = set(_top_level(subprocess.run([*argv[:3], "-c", "pass"], capture_output=True, text=True).stderr))
+    found = _top_level(subprocess.run(argv, check=True, capture_output=True, text=True).stderr)
+    items = [(name, us / 1e6) for name, us in found.items() if name not in before]
+    return sorted(items, key=lambda item: -item[1])[:top]
+
+
+def _top_level(report: str) -> dict[str, int]:
+    modules: dict[str, int] = {}
     for line in report.splitlines():
-        # "import time:  self [us] | cumulative | imported package"; top level has no indent.
         parts = line.split("|")
-        if len(parts) == 3 and parts[0].startswith("import time:") and parts[1].strip().isdigit():
-            name = parts[2]
-            if name.startswith(" ") and not name.startswith("  "):
-                total += int(parts[1])
-    return total
+        if len(parts) == 3 and parts[1].strip().isdigit() and parts[2].startswith(" ") and parts[2][1:2] != " ":
+            modules[parts[2].strip()] = int(parts[1])
+    return modules
 
 
 def _have(module: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -89,10 +90,11 @@ def main() -> int:
         print(f"memory: {TOTAL:,} vs {BIG:,} manifests, iterated without keeping ...", flush=True)
         fake.set_latency(0.0)
         fake.generate("big", 1_000 if args.quick else BIG)
-        memory = tuple(
-            _show(run_worker(fake, "docr", name, 200, latency=0.0, warmup=False, keep=False, min_reps=1, max_reps=1))
+        memory = [
+            _show(run_worker(fake, contender, name, 200, latency=0.0, warmup=False, keep=False, min_reps=1, max_reps=1))
+            for contender in ("docr", "docr-pages")
             for name in (DOCR_REPOSITORY, "big")
-        )
+        ]
 
         print("time against repository size ...", flush=True)
         fake.set_latency(LATENCIES[-1])
@@ -108,13 +110,17 @@ def main() -> int:
     checks = _report.targets(
         results,
         startup,
-        (memory[0], memory[1]),
+        memory,
         latency=LATENCIES[-1],
         per_page=PER_PAGES[0],
         total=TOTAL,
         concurrency=CONCURRENCY,
     )
-    report = _report.markdown(results, startup, (memory[0], memory[1]), checks, notes, TOTAL)
+    notes.append(
+        "`docr-pages` in the memory table is `Client.iter_pages`: the same walk without remembering digests"
+        " (`iter_manifests` keeps every digest it yielded, to never yield one twice)."
+    )
+    report = _report.markdown(results, startup, memory, checks, notes, TOTAL, _diagnostics(checks, args.quick))
     print()
     print(report)
     if args.quick:
@@ -123,11 +129,37 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
     if have_plot:
-        _report.plot(series, RESULTS / "time_vs_size.png", LATENCIES[-1], 20)
+        _report.plot(series, RESULTS / "time_vs_size.png", LATENCIES[-1], 20, CONCURRENCY)
     else:
         print("SKIPPED the plot: matplotlib is not installed (`pip install -e '.[bench]'`).")
     print(f"wrote {RESULTS / 'latest.md'}" + (f" and {RESULTS / 'time_vs_size.png'}" if have_plot else ""))
     return 0
+
+
+def _diagnostics(checks: list[_report.Target], quick: bool) -> list[str]:
+    """For failed targets: where the CPU goes (profile_cpu.py) and what the import loads."""
+    lines: list[str] = []
+    if any(check.passed is False and "CPU per request" in check.name for check in checks):
+        print("a CPU target failed: running benchmarks/profile_cpu.py ...", flush=True)
+        script = Path(__file__).resolve().parent / "profile_cpu.py"
+        argv = [sys.executable, str(script), "--runs", "3" if quick else "9"]
+        ladder = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+        lines += ["", "## Where docr's CPU per request goes (`benchmarks/profile_cpu.py`, 0 ms latency)", ""]
+        lines += ["Each rung adds one thing docr does to the rung above it; see the script's docstring.", ""]
+        lines += ["```", ladder, "```"]
+    if any(check.passed is False and "from docr import Client" in check.name for check in checks):
+        lines += ["", "## What `from docr import Client` imports (`-X importtime`, top-level modules, cumulative)", ""]
+        lines += [
+            "A module shared with another is charged to whichever imports it first (asyncio, imported before httpx,"
+            " carries ssl and socket, which httpx would load anyway); the start-up table's"
+            " `import httpx, attrs, docr_api.models` row is the floor while those are imported eagerly.",
+            "",
+            "| module | ms |",
+            "| --- | ---: |",
+        ]
+        modules = _startup.breakdown("from docr import Client")
+        lines += [f"| `{name}` | {seconds * 1000:.1f} |" for name, seconds in modules]
+    return lines
 
 
 def _show(result: Measurement) -> Measurement:
