@@ -260,3 +260,35 @@ def test_manifests_read_back_as_the_api_wrote_them() -> None:
     assert m.blobs[0].digest == api.items[0]["blobs"][0]["digest"]
     assert m.blobs[0].compressed_size_bytes == 10
     assert "sha256:" in repr(m)
+
+
+def test_an_on_page_callback_that_raises_stops_the_walk_at_once() -> None:
+    api = SlowRandomAPI(500)
+
+    def explode(page: ManifestPage) -> None:
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        list(make_client(api).iter_manifests("example", "my/repo", per_page=10, on_page=explode))
+    settled = len(api.calls)
+    time.sleep(0.05)
+    assert len(api.calls) == settled <= 1 + 4  # page 1, and at most the prefetch window
+    assert api.in_flight == 0  # closed, not abandoned to the garbage collector
+
+
+def test_async_on_page_that_raises_stops_the_walk() -> None:
+    api = PagedAPI(500)
+
+    def explode(page: ManifestPage) -> None:
+        raise RuntimeError("progress bar broke")
+
+    async def run() -> None:
+        async with make_async_client(api) as client:
+            with pytest.raises(RuntimeError, match="progress bar broke"):
+                async for _ in client.iter_manifests("example", "my/repo", per_page=10, on_page=explode):
+                    pass
+            settled = len(api.calls)
+            await asyncio.sleep(0.05)
+            assert len(api.calls) == settled <= 1 + 4
+
+    asyncio.run(run())

@@ -9,10 +9,11 @@ only differ in how they fetch (threads and ``sync_detailed``, or tasks and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
@@ -107,9 +108,10 @@ class Client(BaseClient[httpx.Client]):
             self._sleep(result)
         raise AssertionError("unreachable")
 
-    def _drive(self, template: PageRequest, walk: Walk) -> Iterator[Pages]:
+    def _drive(self, template: PageRequest, walk: Walk) -> Generator[Pages]:
         pool = ThreadPoolExecutor(max_workers=walk.concurrency, thread_name_prefix="docr-page")
         pending: deque[Future[ManifestPage]] = deque()
+        wait = True
         try:
             while True:
                 for number in walk.schedule(len(pending)):
@@ -118,17 +120,21 @@ class Client(BaseClient[httpx.Client]):
                     return
                 page = pending.popleft().result()
                 yield page, walk.accept(page)
+        except KeyboardInterrupt:
+            wait = False  # Ctrl-C must not sit out requests still running
+            raise
         finally:
-            # Wait for requests already running (bounded by the timeout): once the iterator is
-            # closed, no thread of it still uses the connection pool.
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Otherwise wait for requests already running (bounded by the timeout): once the
+            # iterator is closed, no thread of it still uses the connection pool.
+            pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def _manifests(pages: Iterator[Pages], on_page: OnPage | None) -> Iterator[Manifest]:
-    for page, fresh in pages:
-        if on_page is not None:
-            on_page(page)
-        yield from fresh
+def _manifests(pages: Generator[Pages], on_page: OnPage | None) -> Iterator[Manifest]:
+    with contextlib.closing(pages):  # an on_page that raises must still stop the walk
+        for page, fresh in pages:
+            if on_page is not None:
+                on_page(page)
+            yield from fresh
 
 
 class AsyncClient(BaseClient[httpx.AsyncClient]):
@@ -197,7 +203,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             await self._sleep(result)
         raise AssertionError("unreachable")
 
-    async def _drive(self, template: PageRequest, walk: Walk) -> AsyncIterator[Pages]:
+    async def _drive(self, template: PageRequest, walk: Walk) -> AsyncGenerator[Pages]:
         pending: deque[asyncio.Task[ManifestPage]] = deque()
         try:
             while True:
@@ -214,9 +220,10 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _amanifests(pages: AsyncIterator[Pages], on_page: OnPage | None) -> AsyncIterator[Manifest]:
-    async for page, fresh in pages:
-        if on_page is not None:
-            on_page(page)
-        for manifest in fresh:
-            yield manifest
+async def _amanifests(pages: AsyncGenerator[Pages], on_page: OnPage | None) -> AsyncIterator[Manifest]:
+    async with contextlib.aclosing(pages):  # an on_page that raises must still stop the walk
+        async for page, fresh in pages:
+            if on_page is not None:
+                on_page(page)
+            for manifest in fresh:
+                yield manifest
