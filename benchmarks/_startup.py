@@ -100,7 +100,7 @@ def measure(docr_script: Path | None) -> list[Startup]:
     results = [Startup("python -c pass", bare, 0.0, None)]
     for label, walls in samples.items():
         raw = statistics.median(walls)
-        statement = IMPORTS.get(label)
-        importtime = statistics.median(_importtime(statement, env) for _ in range(3)) if statement else None
+        imported = IMPORTS.get(label)
+        importtime = statistics.median([_importtime(imported, env) for _ in range(3)]) if imported else None
         results.append(Startup(label, raw, raw - bare, importtime))
     return results
