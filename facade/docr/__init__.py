@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from docr._version import __version__
 
 if TYPE_CHECKING:
-    from docr._client import AsyncClient, Client
+    from docr._async_client import AsyncClient
+    from docr._client import Client
     from docr._errors import (
         APIError,
         AuthenticationError,
@@ -61,7 +62,7 @@ __all__ = [
 ]
 
 _HOMES = {
-    "AsyncClient": "docr._client",
+    "AsyncClient": "docr._async_client",
     "Client": "docr._client",
     "Blob": "docr._models",
     "Manifest": "docr._models",

@@ -110,14 +110,15 @@ def settle(
             raise outcome
         raise errors.TransportError(f"no response: {message}")
     request_id = raw.headers.get("x-request-id")
-    logger.debug(
-        "GET %s -> %d in %.0f ms (attempt %d, request_id=%s)",
-        raw.request.url.raw_path.decode("ascii", "replace"),
-        raw.status_code,
-        elapsed_ms,
-        attempt,
-        request_id,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "GET %s -> %d in %.0f ms (attempt %d, request_id=%s)",
+            raw.request.url.raw_path.decode("ascii", "replace"),
+            raw.status_code,
+            elapsed_ms,
+            attempt,
+            request_id,
+        )
     if isinstance(outcome, httpx.HTTPError):
         # An answer came but its body could not be read to the end.
         raise errors.TransportError(_redact(f"reading {request.describe()} failed: {outcome}", secret)) from None

@@ -66,7 +66,10 @@ class Walk:
         self.yielded = 0
         self.passes = 1
         self.finished = max_items == 0
-        self._seen: dict[bytes | str, int] = {}
+        self._yielded: set[bytes | str] = set()
+        # Keys seen in the current pass, kept only from the second pass on: in the first,
+        # everything seen was yielded, and the big set answers the question alone.
+        self._this_pass: set[bytes | str] | None = None
         self._totals_seen: list[int] = []
         self._reset_pass()
 
@@ -121,14 +124,18 @@ class Walk:
 
     def _fresh(self, manifests: list[Manifest]) -> list[Manifest]:
         fresh = []
+        yielded, this_pass = self._yielded, self._this_pass
         for manifest in manifests:
             key = _key(manifest)
-            seen_in = self._seen.get(key)
-            if seen_in is None:
+            if this_pass is not None:
+                if key in this_pass:
+                    self._disturbed = True  # the list shifted forward within this pass
+                this_pass.add(key)
+            if key not in yielded:
+                yielded.add(key)
                 fresh.append(manifest)
-            elif seen_in == self.passes:
-                self._disturbed = True  # the list shifted forward within this pass
-            self._seen[key] = self.passes
+            elif this_pass is None:
+                self._disturbed = True  # a repeat within the first pass: a shift
         return fresh
 
     def _end_pass(self) -> None:
@@ -146,4 +153,5 @@ class Walk:
                 " List again when pushes and deletes have settled."
             )
         self.passes += 1
+        self._this_pass = set()
         self._reset_pass()
