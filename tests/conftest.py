@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -37,3 +38,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("reliability tally")
         for line in RELIABILITY_TALLY:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def cli_retries_without_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients the CLI builds skip their retry waits (the waits are tested in test_retry.py)."""
+    from docr import _cli_manifests
+
+    build = _cli_manifests.make_client
+
+    def no_sleep_client(*args: Any, **kwargs: Any) -> Any:
+        client = build(*args, **kwargs)
+        client._sleep = lambda seconds: None
+        return client
+
+    monkeypatch.setattr(_cli_manifests, "make_client", no_sleep_client)

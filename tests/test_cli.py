@@ -76,21 +76,13 @@ def assert_golden(name: str, text: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_retries_without_waits: None) -> None:
     """A known token, no doctl config, a fixed clock and retries that do not sleep."""
     for name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_CONTEXT", "DIGITALOCEAN_API_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(_cli_manifests, "now", lambda: NOW)
-    build = _cli_manifests.make_client
-
-    def no_sleep_client(*args: Any, **kwargs: Any) -> Any:
-        client = build(*args, **kwargs)
-        client._sleep = lambda seconds: None
-        return client
-
-    monkeypatch.setattr(_cli_manifests, "make_client", no_sleep_client)
 
 
 @pytest.fixture

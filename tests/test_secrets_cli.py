@@ -29,17 +29,9 @@ REF = "example/my/repo"
 
 
 @pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_retries_without_waits: None) -> None:
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    build = _cli_manifests.make_client
-
-    def fast(*args: Any, **kwargs: Any) -> Any:
-        client = build(*args, **kwargs)
-        client._sleep = lambda seconds: None
-        return client
-
-    monkeypatch.setattr(_cli_manifests, "make_client", fast)
 
 
 @pytest.fixture
