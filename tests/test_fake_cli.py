@@ -92,3 +92,23 @@ def test_a_busy_port_exits_1_with_a_message() -> None:
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--port", "-1"], "-1 is out of range: must be from 0 to 65535"),
+        (["--port", "70000"], "70000 is out of range"),
+        (["--manifests", "-5"], "must be 0 or more"),
+        (["--manifests", "many"], "'many' is not a whole number"),
+        (["--latency", "-0.5"], "must be 0 or more seconds"),
+        (["--latency", "nan"], "must be 0 or more seconds"),
+    ],
+)
+def test_bad_options_are_usage_errors(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="fake")
+    add_arguments(parser)
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(flags)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -25,17 +25,45 @@ __all__ = ["add_arguments", "main", "run"]
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
+def _bounded(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an int within [low, high], else a usage error naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: must be {bounds}")
+        return value
+
+    return parse
+
+
+def _latency(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more seconds")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the fake server's options to `parser` (for `python -m docr.testing` and `docr fake-server`)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port to bind, 0 for any free one (default: %(default)s)"
+        "--port", type=_bounded(0, 65535), default=8080, help="port to bind, 0 for any free one (default: %(default)s)"
     )
-    parser.add_argument("--manifests", type=int, default=500, help="manifests to generate (default: %(default)s)")
+    parser.add_argument(
+        "--manifests", type=_bounded(0), default=500, help="manifests to generate (default: %(default)s)"
+    )
     parser.add_argument("--registry", default="example", help="registry name (default: %(default)s)")
     parser.add_argument("--repository", default="my/repo", help="repository name (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated manifests (default: %(default)s)")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request (default: 0)")
+    parser.add_argument("--latency", type=_latency, default=0.0, help="seconds added to each request (default: 0)")
     parser.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty one)")
 
 
