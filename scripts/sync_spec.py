@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
 import subprocess
 import sys
@@ -29,7 +30,13 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ImportError:  # a bare `python` without PyYAML: rerun under the project's venv
+    _venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+    if _venv.exists() and Path(sys.executable) != _venv:
+        os.execv(_venv, [str(_venv), __file__, *sys.argv[1:]])
+    raise SystemExit("sync_spec.py needs PyYAML: run `make sync-spec UPSTREAM=...` or use .venv/bin/python") from None
 
 ROOT_FILE = "specification/DigitalOcean-public.v2.yaml"
 OUTPUT_NAME = "docr.openapi.yaml"
