@@ -292,3 +292,10 @@ def test_async_on_page_that_raises_stops_the_walk() -> None:
             assert len(api.calls) == settled <= 1 + 4
 
     asyncio.run(run())
+
+
+def test_manifests_compare_by_value_and_work_in_sets() -> None:
+    a, b, c = (Manifest.from_dict(manifest(1)), Manifest.from_dict(manifest(1)), Manifest.from_dict(manifest(2)))
+    assert a == b != c
+    assert len({a, b, c}) == 2
+    assert {a.blobs[0], b.blobs[0]} == {a.blobs[0]}

@@ -33,7 +33,7 @@ def _json_time(value: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, hash=False)
 class Blob:
     """One layer or config blob of a manifest."""
 
@@ -58,8 +58,12 @@ class Blob:
     def __repr__(self) -> str:
         return f"Blob(digest={self.digest!r}, compressed_size_bytes={self.compressed_size_bytes!r})"
 
+    def __hash__(self) -> int:
+        # Equal blobs (all fields equal) share a digest; the generated model is unhashable.
+        return hash(self.digest)
 
-@attrs.frozen(repr=False)
+
+@attrs.frozen(repr=False, hash=False)
 class Manifest:
     """One manifest of a repository, as the list endpoint describes it.
 
@@ -129,6 +133,10 @@ class Manifest:
             f"Manifest(digest={self.digest!r}, tags={self.tags!r}, updated_at={self.updated_at!r},"
             f" compressed_size_bytes={self.compressed_size_bytes!r})"
         )
+
+    def __hash__(self) -> int:
+        # Equal manifests (all fields equal) share a digest; so sets and dict keys work.
+        return hash(self.digest)
 
 
 @attrs.frozen
