@@ -157,3 +157,20 @@ def test_a_manifest_with_odd_fields_does_not_break_its_page() -> None:
     assert first.extra == {"compressed_size_byte": 5, "flavour": "mint"}
     assert first.to_dict() == odd
     assert (empty.digest, empty.tags, empty.blobs, empty.updated_at, empty.size_bytes) == (None, [], [], None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2021-04-09T23:54:25Z", "2021-04-09T23:54:25+00:00"),
+        ("2021-04-09T23:54:25.123456789Z", "2021-04-09T23:54:25.123456+00:00"),  # Go's RFC3339Nano
+        ("2021-04-09T23:54:25+02:00", "2021-04-09T23:54:25+02:00"),
+        ("2021-04-09T23:54:25", "2021-04-09T23:54:25+00:00"),  # naive: taken as UTC
+    ],
+)
+def test_timestamps_in_the_forms_servers_write_parse_to_aware_datetimes(text: str, expected: str) -> None:
+    api = PagedAPI()
+    api.items = [{"digest": "sha256:" + "b" * 64, "updated_at": text}]
+    (manifest,) = make_client(api).list_manifests("example", "my/repo").manifests
+    assert manifest.updated_at is not None
+    assert manifest.updated_at.isoformat() == expected
