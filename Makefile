@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo generate sync-spec bench lint clean
+.PHONY: test demo generate sync-spec bench lock lint clean
 
-$(STAMP): pyproject.toml
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -c constraints.txt -e '.[dev]'
 	touch $@
 
 ## make demo: the main job, the CLI listing manifests (on the embedded fake API without an account)
@@ -36,8 +38,14 @@ sync-spec: $(STAMP)
 
 ## make bench: benchmarks against the fake API (not part of make test)
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PIP) install -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
+
+## make lock: pin what .venv has now into constraints.txt (after changing dependencies)
+lock: $(STAMP)
+	$(PIP) install -e '.[dev,bench]'
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^docr=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
