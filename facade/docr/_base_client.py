@@ -1,5 +1,5 @@
 """What ``Client`` and ``AsyncClient`` share: settings, validation, the generated client and
-the connection pool. No I/O happens here; the drivers in ``_client`` do it.
+the connection pool. No I/O happens here; the drivers in ``_client`` and ``_async_client`` do it.
 """
 
 from __future__ import annotations
