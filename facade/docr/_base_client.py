@@ -57,7 +57,7 @@ class BaseClient(Generic[_Http]):
             concurrency=concurrency,
             registries_endpoint=registries_endpoint,
         )
-        self._retry = RetryPolicy(max_retries=max_retries)
+        self._retry = RetryPolicy(max_retries=self._settings.max_retries)
         self._owns_http = http_client is None
         self._api = AuthenticatedClient(
             base_url=self._settings.base_url,
