@@ -17,7 +17,10 @@ Two kinds of cassette come out:
   (200, 401, 404, 429, 500 and a ``default`` one), built from the examples in
   ``openapi/docr.openapi.yaml``, upstream's own words (the misspelled blob key included).
 
-CI only replays (``--record-mode=none``, network blocked). Recording needs no account.
+CI only replays (``--record-mode=none``, network blocked). Recording needs no account, and is
+reproducible: the values that change from run to run (request ids, rate-limit reset times, the
+date, the client's version) are written as fixed placeholders, so recording again gives the same
+bytes (``tests/test_cassettes.py`` checks it).
 """
 
 from __future__ import annotations
@@ -45,9 +48,39 @@ FILTERED = "Bearer <DIGITALOCEAN_TOKEN>"
 _LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
 
 
-def _scrub_request(request: Any) -> Any:
-    request.uri = _LOOPBACK.sub(API, request.uri)
-    return request
+# Header -> the fixed value recorded in its place (what varies between runs, never what a test reads).
+_STABLE_RESPONSE_HEADERS = {"ratelimit-reset": "1767225600", "date": "Thu, 01 Jan 2026 00:00:00 GMT"}
+
+
+class _Scrubber:
+    """Per cassette: rewrites the fake's address and numbers request ids in order."""
+
+    def __init__(self) -> None:
+        self.request_ids: dict[str, str] = {}
+
+    def request(self, request: Any) -> Any:
+        request.uri = _LOOPBACK.sub(API, request.uri)
+        if "user-agent" in request.headers:
+            request.headers["user-agent"] = "docr"
+        return request
+
+    def response(self, response: dict[str, Any]) -> dict[str, Any]:
+        headers = response["headers"]
+        for name, value in _STABLE_RESPONSE_HEADERS.items():
+            if name in headers:
+                headers[name] = [value]
+        if "x-request-id" in headers:
+            headers["x-request-id"] = [self._request_id(v) for v in headers["x-request-id"]]
+        body = response["body"]["string"]
+        for real, stable in self.request_ids.items():
+            body = (
+                body.replace(real.encode(), stable.encode()) if isinstance(body, bytes) else body.replace(real, stable)
+            )
+        response["body"]["string"] = body
+        return _scrub_response(response)
+
+    def _request_id(self, real: str) -> str:
+        return self.request_ids.setdefault(real, f"00000000-0000-4000-8000-{len(self.request_ids) + 1:012d}")
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -60,11 +93,12 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def recorder() -> vcr.VCR:
+    scrubber = _Scrubber()
     return vcr.VCR(
         record_mode="all",
         filter_headers=[("authorization", FILTERED), "host"],
-        before_record_request=_scrub_request,
-        before_record_response=_scrub_response,
+        before_record_request=scrubber.request,
+        before_record_response=scrubber.response,
         decode_compressed_response=True,
     )
 
@@ -93,9 +127,9 @@ def three_pages(fake: FakeRegistry) -> None:
     _list_all(fake)
 
 
-def registries_endpoint(fake: FakeRegistry) -> None:
+def legacy_endpoint(fake: FakeRegistry) -> None:
     fake.generate("example", "my/repo", count=5, seed=2)
-    _list_all(fake, registries_endpoint=True)
+    _list_all(fake, legacy_endpoint=True)
 
 
 def one_page(fake: FakeRegistry) -> None:
@@ -145,7 +179,7 @@ SCENARIOS: dict[str, Callable[[FakeRegistry], None]] = {
     f.__name__: f
     for f in (
         three_pages,
-        registries_endpoint,
+        legacy_endpoint,
         one_page,
         empty_repository,
         not_found,
@@ -160,8 +194,8 @@ SCENARIOS: dict[str, Callable[[FakeRegistry], None]] = {
 FAKE_OPTIONS: dict[str, dict[str, Any]] = {"unauthorized": {"token": "the-right-token"}}
 
 
-def record(name: str) -> Path:
-    path = CASSETTES / f"{name}.yaml"
+def record(name: str, directory: Path = CASSETTES) -> Path:
+    path = directory / f"{name}.yaml"
     path.unlink(missing_ok=True)
     with FakeRegistry(**FAKE_OPTIONS.get(name, {})) as fake, recorder().use_cassette(str(path)):
         SCENARIOS[name](fake)
@@ -180,6 +214,14 @@ _EXAMPLE_STATUSES = {
 
 
 def transcribe_upstream_examples() -> Path:
+    path = CASSETTES / "upstream_examples.yaml"
+    text = yaml.safe_dump({"interactions": upstream_interactions(), "version": 1}, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def upstream_interactions() -> list[dict[str, Any]]:
+    """One exchange per documented status, from the fragment's examples (no fake involved)."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     components = spec["components"]
     interactions = []
@@ -190,9 +232,7 @@ def transcribe_upstream_examples() -> Path:
         example = response["content"]["application/json"]["example"]
         headers = {name: str(components["headers"][name]["example"]) for name in sorted(response["headers"])}
         interactions.append(_interaction(f"example-{status}", status, example, headers))
-    path = CASSETTES / "upstream_examples.yaml"
-    path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False), encoding="utf-8")
-    return path
+    return interactions
 
 
 def _interaction(repository: str, status: int, body: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -204,7 +244,7 @@ def _interaction(repository: str, status: int, body: Any, headers: dict[str, str
         429: "Too Many Requests",
         500: "Internal Server Error",
     }
-    uri = f"{API}/v2/registry/example/repositories/{repository}/digests?per_page=20&page=1"
+    uri = f"{API}/v2/registries/example/repositories/{repository}/digests?per_page=20&page=1"
     all_headers = {"content-type": ["application/json; charset=utf-8"], **{k: [v] for k, v in headers.items()}}
     if status == 200:
         all_headers.update(

@@ -95,10 +95,43 @@ def test_three_pages_replay_async() -> None:
     assert asyncio.run(run()) == recorded
 
 
-@pytest.mark.vcr("registries_endpoint.yaml")
-def test_registries_endpoint_replay() -> None:
-    with docr.Client("replay-token", registries_endpoint=True) as client:
+@pytest.mark.vcr("legacy_endpoint.yaml")
+def test_legacy_endpoint_replay() -> None:
+    with docr.Client("replay-token", legacy_endpoint=True) as client:
         assert len(list(client.iter_manifests("example", "my/repo", per_page=20))) == 5
+    (interaction,) = interactions(CASSETTES / "legacy_endpoint.yaml")
+    assert "/v2/registry/example/repositories/my%2Frepo/digests" in interaction["request"]["uri"]
+
+
+def test_the_default_path_is_the_current_registries_endpoint() -> None:
+    uris = [i["request"]["uri"] for i in interactions(CASSETTES / "three_pages.yaml")]
+    assert uris and all("/v2/registries/example/repositories/my%2Frepo/digests?" in uri for uri in uris)
+
+
+def test_recording_again_reproduces_the_committed_cassettes(tmp_path: Path) -> None:
+    record_cassettes = _load_recorder()
+    for name in record_cassettes.SCENARIOS:
+        recorded = record_cassettes.record(name, tmp_path)
+        assert recorded.read_bytes() == (CASSETTES / f"{name}.yaml").read_bytes(), name
+
+
+def test_the_upstream_examples_cassette_is_transcribed_from_the_spec_not_the_fake() -> None:
+    record_cassettes = _load_recorder()
+    # Built from openapi/ alone: no FakeRegistry is started, so the fake cannot shape it.
+    text = yaml.safe_dump({"interactions": record_cassettes.upstream_interactions(), "version": 1}, sort_keys=False)
+    assert text == (CASSETTES / "upstream_examples.yaml").read_text()
+
+
+def _load_recorder() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "record_cassettes", CASSETTES.parent.parent / "scripts" / "record_cassettes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.vcr("one_page.yaml")
@@ -198,7 +231,7 @@ def test_the_contract_check_can_fail(status: int, body: bytes) -> None:
     with pytest.raises(DataValidationError):
         check_exchange(
             "GET",
-            "https://api.digitalocean.com/v2/registry/example/repositories/my%2Frepo/digests?page=1",
+            "https://api.digitalocean.com/v2/registries/example/repositories/my%2Frepo/digests?page=1",
             {"authorization": "Bearer x"},
             status,
             {"content-type": "application/json"},

@@ -80,10 +80,11 @@ def test_repr_never_shows_the_token() -> None:
     assert TOKEN not in repr(client)
     assert "[secure]" in repr(client)
     assert repr(client) == (
-        "docr.Client(base_url='https://api.digitalocean.com', token=[secure], registries_endpoint=False)"
+        "docr.Client(base_url='https://api.digitalocean.com', token=[secure], legacy_endpoint=False)"
     )
     assert TOKEN not in repr(client._settings)
     assert TOKEN not in repr(client._http.headers)
+    assert "authorization" not in client._http.headers  # sent per request, never a client default
     client.close()
 
 
@@ -94,15 +95,87 @@ def test_default_client_has_a_finite_timeout_and_no_redirects() -> None:
     assert client._http.is_closed
 
 
-def test_a_passed_http_client_is_configured_but_not_closed() -> None:
+def test_a_passed_http_client_is_used_but_never_changed_nor_closed() -> None:
     api = PagedAPI(2)
     http = httpx.Client(transport=httpx.MockTransport(api), base_url="http://mine.test")
+    before = (http.base_url, dict(http.headers), http.auth, {k: list(v) for k, v in http.event_hooks.items()})
     with docr.Client(TOKEN, http_client=http) as client:
+        assert (http.base_url, dict(http.headers), http.auth) == before[:3]
         assert len(client.list_manifests("example", "my/repo").manifests) == 2
-    assert str(api.calls[0].url).startswith("http://mine.test/v2/registry/example/")
+        assert (http.base_url, dict(http.headers), http.auth) == before[:3]
+    assert str(api.calls[0].url).startswith("http://mine.test/v2/registries/example/")
     assert api.calls[0].headers["user-agent"].startswith("docr/")
+    assert api.calls[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert (http.base_url, dict(http.headers), http.auth, {k: list(v) for k, v in http.event_hooks.items()}) == before
     assert not http.is_closed
     http.close()
+
+
+def test_after_close_the_passed_http_client_sends_no_token_anywhere() -> None:
+    seen: list[httpx.Request] = []
+    http = httpx.Client(transport=httpx.MockTransport(lambda r: seen.append(r) or PagedAPI(1)(r)))
+    with docr.Client(TOKEN, http_client=http) as client:
+        client.list_manifests("example", "my/repo")
+    http.get("https://other.example/steal")
+    assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert "authorization" not in seen[1].headers
+    http.close()
+
+
+def test_a_raise_for_status_hook_on_the_passed_client_does_not_hide_a_404() -> None:
+    api = PagedAPI()
+    api.fail(*[httpx.Response(404, json={"id": "not_found", "message": "gone"})] * 5)
+    http = httpx.Client(transport=httpx.MockTransport(api), event_hooks={"response": [httpx.Response.raise_for_status]})
+    client = docr.Client(TOKEN, base_url="http://api.test", http_client=http)
+    client._sleep = lambda seconds: None
+    with pytest.raises(docr.NotFoundError) as info:
+        client.list_manifests("example", "my/repo")
+    assert info.value.message == "gone"
+    assert len(api.calls) == 1  # a 404 is final: not retried
+    http.close()
+
+
+def test_the_passed_clients_own_auth_never_replaces_the_token() -> None:
+    api = PagedAPI(1)
+    http = httpx.Client(transport=httpx.MockTransport(api), auth=("user", "pass"))
+    docr.Client(TOKEN, base_url="http://api.test", http_client=http).list_manifests("example", "my/repo")
+    assert api.calls[0].headers["authorization"] == f"Bearer {TOKEN}"
+    http.close()
+
+
+def test_no_context_variable_keeps_the_last_response_alive() -> None:
+    import contextvars
+
+    api = PagedAPI(1)
+    docr.Client(
+        TOKEN, base_url="http://api.test", http_client=httpx.Client(transport=httpx.MockTransport(api))
+    ).list_manifests("example", "my/repo")
+    leftovers = [value for value in contextvars.copy_context().values() if isinstance(value, httpx.Response)]
+    assert leftovers == []
+
+
+def test_using_a_closed_client_is_a_docr_error() -> None:
+    client = docr.Client(TOKEN, base_url="http://api.test")
+    client.close()
+    with pytest.raises(docr.ClientClosedError):
+        client.list_manifests("example", "my/repo")
+    with pytest.raises(docr.ClientClosedError):
+        client.iter_manifests("example", "my/repo")
+    assert isinstance(docr.ClientClosedError("x"), docr.ConfigurationError)
+
+
+def test_a_closed_http_client_of_yours_is_a_docr_error() -> None:
+    http = httpx.Client(transport=httpx.MockTransport(PagedAPI(1)))
+    http.close()
+    with pytest.raises(docr.ClientClosedError, match="http_client"):
+        docr.Client(TOKEN, base_url="http://api.test", http_client=http).list_manifests("example", "my/repo")
+
+
+def test_credentials_in_the_base_url_are_refused_without_showing_them() -> None:
+    with pytest.raises(docr.ConfigurationError) as info:
+        docr.Client(TOKEN, base_url="http://user:hunter22@api.test")
+    assert "hunter22" not in str(info.value)
+    assert "user" not in str(info.value).replace("user:password", "")
 
 
 def test_a_redirect_is_an_error_not_followed() -> None:

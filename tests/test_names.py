@@ -129,15 +129,15 @@ def test_valid_names_travel_as_one_segment_encoded_once(
 ) -> None:
     client.list_manifests("my-registry", repository)
     path = api.calls[0].url.raw_path.decode()
-    assert path.startswith(f"/v2/registry/my-registry/repositories/{sent}/digests?")
+    assert path.startswith(f"/v2/registries/my-registry/repositories/{sent}/digests?")
 
 
-def test_registries_endpoint_selects_the_current_twin(api: PagedAPI) -> None:
+def test_legacy_endpoint_selects_the_deprecated_twin(api: PagedAPI) -> None:
     client = docr.Client(
         TOKEN,
         base_url="http://api.test",
-        registries_endpoint=True,
+        legacy_endpoint=True,
         http_client=httpx.Client(transport=httpx.MockTransport(api)),
     )
     client.list_manifests("example", "my/repo", page=2, per_page=5)
-    assert api.calls[0].url.raw_path == b"/v2/registries/example/repositories/my%2Frepo/digests?per_page=5&page=2"
+    assert api.calls[0].url.raw_path == b"/v2/registry/example/repositories/my%2Frepo/digests?per_page=5&page=2"

@@ -45,7 +45,7 @@ def test_a_name_is_refused_before_any_request_or_sent_as_one_encoded_segment(reg
         return
     (request,) = api.calls
     path = request.url.raw_path.decode("ascii").split("?")[0]
-    prefix = f"/v2/registry/{registry}/repositories/"
+    prefix = f"/v2/registries/{registry}/repositories/"
     assert path.startswith(prefix)
     assert path.endswith(DIGESTS_PATH)
     segment = path[len(prefix) : -len(DIGESTS_PATH)]

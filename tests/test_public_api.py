@@ -12,12 +12,16 @@ def test_all_is_pinned() -> None:
     assert sorted(docr.__all__) == sorted(
         [
             "APIError",
+            "APITimeoutError",
             "AsyncClient",
             "AuthenticationError",
             "Blob",
             "Client",
+            "ClientClosedError",
             "ConfigurationError",
+            "ConflictError",
             "DocrError",
+            "IncompleteListingError",
             "InvalidArgument",
             "InvalidResponse",
             "ListingChangedError",
@@ -60,8 +64,12 @@ def test_import_docr_is_light() -> None:
 
 def test_exception_tree() -> None:
     assert issubclass(docr.InvalidArgument, ValueError)
-    assert issubclass(docr.TimeoutError, docr.TransportError)
-    assert issubclass(docr.TimeoutError, TimeoutError)
+    assert docr.TimeoutError is docr.APITimeoutError  # the 0.1 name stays, as an alias
+    assert docr.APITimeoutError.__name__ == "APITimeoutError"  # it no longer shadows the builtin
+    assert issubclass(docr.APITimeoutError, docr.TransportError)
+    assert issubclass(docr.APITimeoutError, TimeoutError)
+    assert issubclass(docr.ClientClosedError, docr.ConfigurationError)
+    assert issubclass(docr.ConflictError, docr.APIError)
     for cls in (
         docr.AuthenticationError,
         docr.PermissionDenied,
@@ -77,5 +85,6 @@ def test_exception_tree() -> None:
         docr.ConfigurationError,
         docr.InvalidArgument,
         docr.ListingChangedError,
+        docr.IncompleteListingError,
     ):
         assert issubclass(cls, docr.DocrError)

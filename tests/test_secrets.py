@@ -48,9 +48,9 @@ def test_token_never_leaks(
             if isinstance(exc, docr.APIError):
                 texts += [exc.message, exc.body_excerpt or "", repr(exc.headers)]
     texts += [record.getMessage() for record in caplog.records]
-    assert any("GET /v2/registry/example/repositories/my%2Frepo/digests" in r.getMessage() for r in caplog.records) or (
-        name in ("timeout", "connection")
-    )
+    assert any(
+        "GET /v2/registries/example/repositories/my%2Frepo/digests" in r.getMessage() for r in caplog.records
+    ) or (name in ("timeout", "connection"))
     leaked = [text for text in texts if TOKEN in text]
     assert leaked == []
     assert api.calls[0].headers["authorization"] == f"Bearer {TOKEN}"  # it was really sent, to the API only
@@ -67,7 +67,7 @@ def test_debug_log_lines_carry_metadata_only(caplog: pytest.LogCaptureFixture) -
         client.list_manifests("example", "my/repo")
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0].startswith(
-        "GET /v2/registry/example/repositories/my%2Frepo/digests?per_page=20&page=1 -> 500 in "
+        "GET /v2/registries/example/repositories/my%2Frepo/digests?per_page=20&page=1 -> 500 in "
     )
     assert "attempt 1, request_id=rid-42" in messages[0]
     assert messages[1].startswith("retrying example/my/repo page 1 in ")

@@ -23,9 +23,13 @@ if TYPE_CHECKING:
     from docr._client import Client
     from docr._errors import (
         APIError,
+        APITimeoutError,
         AuthenticationError,
+        ClientClosedError,
         ConfigurationError,
+        ConflictError,
         DocrError,
+        IncompleteListingError,
         InvalidArgument,
         InvalidResponse,
         ListingChangedError,
@@ -40,12 +44,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIError",
+    "APITimeoutError",
     "AsyncClient",
     "AuthenticationError",
     "Blob",
     "Client",
+    "ClientClosedError",
     "ConfigurationError",
+    "ConflictError",
     "DocrError",
+    "IncompleteListingError",
     "InvalidArgument",
     "InvalidResponse",
     "ListingChangedError",

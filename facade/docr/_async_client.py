@@ -6,23 +6,27 @@ Kept apart from ``Client`` so that sync users never import asyncio.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self, TypeVar
 
-import attrs
 import httpx
 
-from docr import _exchange
+from docr import _transport
 from docr._base_client import DEFAULT_PER_PAGE, ITER_PER_PAGE, BaseClient, OnPage, Pages, check_on_page
-from docr._exchange import PageRequest
+from docr._errors import DocrError
+from docr._exchange import Call, failure, settle
+from docr._iterators import AsyncListing
 from docr._models import Manifest, ManifestPage
+from docr._operations import PageRequest
 from docr._pagination import Walk
 
 __all__ = ["AsyncClient"]
+
+T = TypeVar("T")
 
 
 class AsyncClient(BaseClient[httpx.AsyncClient]):
@@ -40,10 +44,12 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def close(self) -> None:
         """Release the connection pool (unless it is the ``http_client`` you passed in)."""
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:
+        self._check_open()
         return self
 
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
@@ -53,14 +59,14 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         self, registry: str, repository: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> ManifestPage:
         """One page, as the server sends it (retried on transient faults)."""
-        return await self._get_page(self._request(registry, repository, page, per_page))
+        return await self._call(self._request(registry, repository, page, per_page).call())
 
     def iter_pages(
         self, registry: str, repository: str, *, per_page: int = ITER_PER_PAGE, start_page: int = 1
-    ) -> AsyncIterator[ManifestPage]:
-        """Every page from ``start_page`` to the last, in order, fetched ``concurrency`` at a time."""
+    ) -> AsyncListing[ManifestPage]:
+        """Every page from ``start_page`` to the last, in order; see ``Client.iter_pages``."""
         template, walk = self._walk(registry, repository, per_page=per_page, start_page=start_page, dedupe=False)
-        return (page async for page, _ in self._drive(template, walk))
+        return AsyncListing(_pages(self._drive(template, walk)))
 
     def iter_manifests(
         self,
@@ -71,24 +77,28 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         max_items: int | None = None,
         start_page: int = 1,
         on_page: OnPage | None = None,
-    ) -> AsyncIterator[Manifest]:
+    ) -> AsyncListing[Manifest]:
         """Every manifest exactly once, in page order; see ``Client.iter_manifests``."""
         check_on_page(on_page)
         template, walk = self._walk(registry, repository, per_page=per_page, start_page=start_page, max_items=max_items)
-        return _amanifests(self._drive(template, walk), on_page)
+        return AsyncListing(_amanifests(self._drive(template, walk), on_page))
 
-    async def _get_page(self, request: PageRequest) -> ManifestPage:
-        operation = request.operation
+    async def _call(self, call: Call[T]) -> T:
+        """One call with its retries (cancelling the task stops it at once)."""
+        settings = self._settings
         for attempt in itertools.count(1):
-            started = _exchange.begin()
+            self._check_open()
+            started = time.monotonic()
             try:
-                outcome: Any = await operation.asyncio_detailed(client=self._api, **request.kwargs())
-            except Exception as exc:
-                outcome = exc
-            result = self._settle(request, outcome, started, attempt)
-            if isinstance(result, ManifestPage):
-                return result
-            await self._sleep(result)
+                reply = await _transport.asend(
+                    self._http, settings.base_url, call, settings.token, settings.timeout, settings.max_response_bytes
+                )
+                return settle(call, reply, attempt, self._secrets)
+            except DocrError as error:
+                failed = error
+            except (httpx.HTTPError, TimeoutError) as error:
+                failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets)
+            await self._sleep(self._retry.wait_or_raise(failed, attempt, call.what))
         raise AssertionError("unreachable")
 
     async def _drive(self, template: PageRequest, walk: Walk) -> AsyncGenerator[Pages]:
@@ -96,22 +106,35 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         try:
             while True:
                 for number in walk.schedule(len(pending)):
-                    pending.append(asyncio.ensure_future(self._get_page(attrs.evolve(template, page=number))))
+                    pending.append(asyncio.ensure_future(self._call(template.call(number, walk.per_page))))
                 if not pending:
+                    if not walk.finished:
+                        raise AssertionError(f"the walk of {walk.target} stalled")  # pragma: no cover
                     return
                 page = await pending.popleft()
                 yield page, walk.accept(page)
         finally:
             for task in pending:
                 task.cancel()
-            # Let cancelled requests unwind before the iterator is gone (see the sync driver).
+            # Cancelled requests unwind at once (nothing is waited out); let them, so no task
+            # outlives the iterator.
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _amanifests(pages: AsyncGenerator[Pages], on_page: OnPage | None) -> AsyncIterator[Manifest]:
-    async with contextlib.aclosing(pages):  # an on_page that raises must still stop the walk
+async def _pages(pages: AsyncGenerator[Pages]) -> AsyncGenerator[ManifestPage]:
+    try:
+        async for page, _ in pages:
+            yield page
+    finally:
+        await pages.aclose()
+
+
+async def _amanifests(pages: AsyncGenerator[Pages], on_page: OnPage | None) -> AsyncGenerator[Manifest]:
+    try:  # an on_page that raises must still stop the walk
         async for page, fresh in pages:
             if on_page is not None:
                 on_page(page)
             for manifest in fresh:
                 yield manifest
+    finally:
+        await pages.aclose()

@@ -1,22 +1,26 @@
-"""What ``Client`` and ``AsyncClient`` share: settings, validation, the generated client and
-the connection pool. No I/O happens here; the drivers in ``_client`` and ``_async_client`` do it.
+"""What ``Client`` and ``AsyncClient`` share: settings, validation and the connection pool.
+
+No I/O happens here; the drivers in ``_client`` and ``_async_client`` do it, through
+``_transport``. A passed-in ``http_client`` is never modified: docr only calls its
+``build_request`` and ``send``, with an absolute URL, its own headers and ``auth=None``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import httpx
 
-from docr import _config, _exchange, _names
-from docr._errors import DocrError, InvalidArgument
-from docr._exchange import PageRequest
+from docr import _config, _names
+from docr._errors import ClientClosedError, InvalidArgument
 from docr._models import Manifest, ManifestPage
+from docr._operations import PageRequest
 from docr._pagination import Walk
 from docr._retry import RetryPolicy
-from docr_api import AuthenticatedClient
+from docr._secrets import Secret
 
 DEFAULT_PER_PAGE = 20
 ITER_PER_PAGE = 200  # walks ask for the most the API allows: fewer round trips
@@ -27,21 +31,26 @@ _Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 
 
 class BaseClient(Generic[_Http]):
-    """Settings, validation, the generated client and the HTTP pool; no I/O."""
+    """Settings, validation and the HTTP pool; no I/O."""
 
     _http_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
 
     def __init__(
         self,
-        token: str | None = None,
+        token: str | Secret | None = None,
         *,
         base_url: str | _config._NotGiven = _config.NOT_GIVEN,
-        timeout: float | httpx.Timeout = _config.DEFAULT_TIMEOUT,
+        timeout: float = _config.DEFAULT_TIMEOUT,
         max_retries: int = 3,
         concurrency: int = 4,
-        registries_endpoint: bool = False,
+        legacy_endpoint: bool = False,
+        max_response_bytes: int = _config.DEFAULT_MAX_RESPONSE_BYTES,
         http_client: _Http | None = None,
     ) -> None:
+        token = _config.hide(token)  # first thing: from here on no frame holds the token bare
+        self._closed = False
+        self._flight = threading.Lock()  # guards _closed and _attempts (attempts in flight)
+        self._attempts = 0
         if http_client is not None and not isinstance(http_client, self._http_type):
             raise InvalidArgument(
                 "http_client", f"must be an {self._http_type.__qualname__}, not {type(http_client).__name__}"
@@ -55,43 +64,34 @@ class BaseClient(Generic[_Http]):
             timeout=timeout,
             max_retries=max_retries,
             concurrency=concurrency,
-            registries_endpoint=registries_endpoint,
+            legacy_endpoint=legacy_endpoint,
+            max_response_bytes=max_response_bytes,
         )
+        self._secrets = (self._settings.token,)
         self._retry = RetryPolicy(max_retries=self._settings.max_retries)
         self._owns_http = http_client is None
-        self._api = AuthenticatedClient(
-            base_url=self._settings.base_url,
-            token=self._settings.token,
-            timeout=self._settings.timeout,
-            follow_redirects=False,
+        self._http: _Http = http_client or self._http_type(  # type: ignore[assignment]
+            timeout=self._settings.timeout, follow_redirects=False
         )
-        http: Any = http_client or self._http_type(timeout=self._settings.timeout, follow_redirects=False)
-        # Point the pool at the API: base URL, auth header, and the hook keeping raw responses.
-        http.base_url = httpx.URL(self._settings.base_url)
-        http.headers.update(self._settings.headers())
-        hooks = http.event_hooks
-        if isinstance(http, httpx.Client):
-            hooks.setdefault("response", []).append(_exchange.remember_response)
-            self._api.set_httpx_client(http)
-        else:
-            hooks.setdefault("response", []).append(_exchange.aremember_response)
-            self._api.set_async_httpx_client(http)
-        http.event_hooks = hooks
-        self._http: _Http = http
 
     def __repr__(self) -> str:
         return (
             f"docr.{type(self).__name__}(base_url={self._settings.base_url!r}, token=[secure],"
-            f" registries_endpoint={self._settings.registries_endpoint})"
+            f" legacy_endpoint={self._settings.legacy_endpoint})"
         )
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError(f"this docr.{type(self).__name__} is closed; open a new one")
+
     def _request(self, registry: str, repository: str, page: int, per_page: int) -> PageRequest:
+        self._check_open()
         return PageRequest(
             registry=_names.registry_name(registry),
             repository=_names.repository_name(repository),
             page=_names.page(page),
             per_page=_names.per_page(per_page),
-            registries_endpoint=self._settings.registries_endpoint,
+            legacy_endpoint=self._settings.legacy_endpoint,
         )
 
     def _walk(
@@ -114,13 +114,6 @@ class BaseClient(Generic[_Http]):
             dedupe=dedupe,
         )
         return template, walk
-
-    def _settle(self, request: PageRequest, outcome: Any, started: float, attempt: int) -> ManifestPage | float:
-        """The page, or how long to sleep before the next attempt; raises when it is final."""
-        try:
-            return _exchange.settle(request, outcome, started, attempt, self._settings.token)
-        except DocrError as error:
-            return self._retry.wait_or_raise(error, attempt, request.describe())
 
 
 def check_on_page(on_page: OnPage | None) -> None:

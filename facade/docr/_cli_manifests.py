@@ -41,8 +41,8 @@ def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -
     from docr._client import Client
 
     if base_url is None:
-        return Client(token, registries_endpoint=args.registries_endpoint)
-    return Client(token, base_url=base_url, registries_endpoint=args.registries_endpoint)
+        return Client(token, legacy_endpoint=not args.registries_endpoint)
+    return Client(token, base_url=base_url, legacy_endpoint=not args.registries_endpoint)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,11 +9,13 @@ import attrs
 import httpx
 
 from docr._errors import ConfigurationError, InvalidArgument
+from docr._secrets import Secret
 from docr._version import __version__
 
 DEFAULT_BASE_URL: Final = "https://api.digitalocean.com"
 BASE_URL_VARIABLE: Final = "DIGITALOCEAN_API_URL"  # as doctl reads it
 DEFAULT_TIMEOUT: Final = 30.0
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024  # after decompression; a page of 200 is ~200 KB
 TOKEN_VARIABLES: Final = ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN")
 MAX_CONCURRENCY: Final = 32
 USER_AGENT: Final = f"docr/{__version__} (+httpx)"
@@ -33,81 +35,110 @@ NOT_GIVEN: Final = _NotGiven()
 class Settings:
     """Everything a client needs besides its HTTP connection pool."""
 
-    token: str
+    token: Secret
     base_url: str
-    timeout: httpx.Timeout
+    timeout: float
     max_retries: int
     concurrency: int
-    registries_endpoint: bool
+    legacy_endpoint: bool
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __repr__(self) -> str:
         return f"Settings(base_url={self.base_url!r}, token=[secure])"
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "User-Agent": USER_AGENT}
+
+def hide(token: object) -> Secret | None:
+    """Wrap a token given as a plain value, first thing, so that no later frame holds it bare."""
+    return token if token is None or isinstance(token, Secret) else Secret(token)  # type: ignore[arg-type]
 
 
-def resolve_token(token: str | None) -> str:
-    """The explicit token, else DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN."""
+def resolve_token(token: Secret | None) -> Secret:
+    """The explicit token, else DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN, as a ``Secret``.
+
+    The value is only ever handled inside a ``Secret`` and revealed inline (see ``docr._secrets``):
+    an exception raised here cannot show it in a traceback's locals.
+    """
     if token is None:
-        for variable in TOKEN_VARIABLES:
-            token = os.environ.get(variable, "").strip() or None
-            if token:
-                break
-        else:
+        variable = next((name for name in TOKEN_VARIABLES if os.environ.get(name, "").strip()), None)
+        if variable is None:
             raise ConfigurationError(
                 "no API token: pass docr.Client(token=...) or set DIGITALOCEAN_TOKEN"
                 " (or DIGITALOCEAN_ACCESS_TOKEN) in the environment"
             )
-    if not isinstance(token, str):
-        raise ConfigurationError(f"token must be a str, not {type(token).__name__}")
-    token = token.strip()
-    if not token or any(c.isspace() or not c.isprintable() for c in token):
+        token = Secret(os.environ[variable])
+    if not isinstance(token.reveal(), str):
+        raise ConfigurationError(f"token must be a str, not {type(token.reveal()).__name__}")
+    if not token.reveal().strip() or any(c.isspace() or not c.isprintable() for c in token.reveal().strip()):
         # The value itself is never echoed: it is a secret even when malformed.
         raise ConfigurationError("the API token is empty or contains whitespace or control characters")
-    return token
+    return Secret(token.reveal().strip())
 
 
-def resolve_base_url(base_url: str) -> str:
+def resolve_base_url(base_url: object, argument: str = "base_url") -> str:
+    if not isinstance(base_url, str):
+        raise InvalidArgument(argument, f"must be a str, not {type(base_url).__name__}")
+    shown = _without_userinfo(base_url)
     try:
         url = httpx.URL(base_url)
-    except (TypeError, httpx.InvalidURL) as exc:
-        raise InvalidArgument("base_url", f"{base_url!r} is not a URL: {exc}") from None
+    except (TypeError, httpx.InvalidURL):
+        raise InvalidArgument(argument, f"{shown!r} is not a URL") from None
+    if url.userinfo:
+        # Credentials in a URL end up in logs, reprs and proxies' access logs; and docr sends its
+        # own Authorization header. The URL is shown without them.
+        raise ConfigurationError(f"{argument} must not carry credentials (user:password@): {shown!r}")
     if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidArgument("base_url", f"{base_url!r} must be an http(s) URL with a host")
+        raise InvalidArgument(argument, f"{shown!r} must be an http(s) URL with a host")
     if url.query or url.fragment:
-        raise InvalidArgument("base_url", f"{base_url!r} must not have a query or fragment")
+        raise InvalidArgument(argument, f"{shown!r} must not have a query or fragment")
     return str(url).rstrip("/")
 
 
-def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        if None in (timeout.connect, timeout.read, timeout.write, timeout.pool):
-            raise InvalidArgument("timeout", "every part of an httpx.Timeout must be set; docr never waits forever")
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise InvalidArgument("timeout", f"must be a positive number of seconds, not {timeout!r}")
-    return httpx.Timeout(float(timeout))
+def _without_userinfo(text: str) -> str:
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text[:200]
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "[credentials]@" + authority.rpartition("@")[2]
+    return f"{scheme}://{authority}{slash}{path}"[:200]
+
+
+def resolve_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
+        raise InvalidArgument(
+            "timeout", f"must be a positive, finite number of seconds for the whole request, not {timeout!r}"
+        )
+    return float(timeout)
+
+
+def resolve_max_response_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
+        raise InvalidArgument("max_response_bytes", f"must be an int of at least 1024, not {value!r}")
+    return value
 
 
 def settings(
     *,
-    token: str | None,
-    base_url: str,
-    timeout: float | httpx.Timeout | None,
-    max_retries: int,
-    concurrency: int,
-    registries_endpoint: bool,
+    token: Secret | None,
+    base_url: object,
+    timeout: object,
+    max_retries: object,
+    concurrency: object,
+    legacy_endpoint: object,
+    max_response_bytes: object = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> Settings:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidArgument("max_retries", f"must be an int of 0 or more, not {max_retries!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidArgument("concurrency", f"must be an int from 1 to {MAX_CONCURRENCY}, not {concurrency!r}")
+    if not isinstance(legacy_endpoint, bool):
+        raise InvalidArgument("legacy_endpoint", f"must be True or False, not {legacy_endpoint!r}")
     return Settings(
         token=resolve_token(token),
         base_url=resolve_base_url(base_url),
         timeout=resolve_timeout(timeout),
         max_retries=max_retries,
         concurrency=concurrency,
-        registries_endpoint=bool(registries_endpoint),
+        legacy_endpoint=legacy_endpoint,
+        max_response_bytes=resolve_max_response_bytes(max_response_bytes),
     )

@@ -1,13 +1,10 @@
-"""One page request: which generated operation to call, and what its outcome means.
+"""One exchange with the API, as data: what to send (``Call``), what came back (``Reply``), and
+what it means (``settle``). No I/O: the drivers send and receive, everything else is decided here.
 
-The generated ``sync_detailed``/``asyncio_detailed`` do the HTTP exchange and parse the
-documented answers. Some answers break them: an unregistered status such as 520 makes
-``HTTPStatus(520)`` raise ``ValueError``, an HTML 502 or a truncated body makes
-``response.json()`` raise, an error body without ``id`` raises ``KeyError``. So a response
-hook keeps the raw ``httpx.Response`` of the current request in a context variable (one
-per thread and per asyncio task), and ``settle`` turns whatever happened, parsed model or
-exception, into a ``ManifestPage`` or the right ``docr`` exception, built from the raw
-status, headers and body. Nothing from inside the generated code escapes.
+``settle`` turns a reply into the call's result or the right docr exception, whatever the body
+holds: an unregistered status (Cloudflare's 520), an HTML page from a proxy, a truncated body, an
+error body without ``id``, a well-formed body with a wrong type. Every text that came from the
+server is scrubbed of secrets and bounded before it is stored (``docr._secrets.scrub``).
 """
 
 from __future__ import annotations
@@ -15,188 +12,191 @@ from __future__ import annotations
 import json
 import logging
 import time
-from contextvars import ContextVar
-from types import ModuleType
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
 
-import attrs
 import httpx
 
 from docr import _errors as errors
-from docr._models import Manifest, ManifestPage, RateLimit
+from docr._models import RateLimit
+from docr._parse import FieldError
 from docr._retry import server_wait
-from docr_api.api.container_registries import registries_list_repository_manifests
-from docr_api.api.container_registry import registry_list_repository_manifests
-from docr_api.models import RepositoryManifestsPage
-from docr_api.types import Response, Unset
+from docr._secrets import Secret, scrub
+
+__all__ = ["Call", "Reply", "error_from_response", "failure", "settle", "unreadable"]
 
 logger = logging.getLogger("docr")
 
-_last_response: ContextVar[httpx.Response | None] = ContextVar("docr_last_response", default=None)
+T = TypeVar("T")
 
-_EXCERPT = 200
-_STATUS_ERRORS: dict[int, type[errors.APIError]] = {
+_EXCERPT: Final = 200  # characters of a body shown in an error
+_SHORT: Final = 200  # an error id or request id is a short token; more is noise (or an attack)
+_MESSAGE: Final = 1000
+_STATUS_ERRORS: Final[Mapping[int, type[errors.APIError]]] = {
     401: errors.AuthenticationError,
     403: errors.PermissionDenied,
     404: errors.NotFoundError,
+    409: errors.ConflictError,
+    412: errors.ConflictError,
     429: errors.RateLimitError,
 }
 
 
-def remember_response(response: httpx.Response) -> None:
-    """httpx response hook (sync clients): keep the raw response for ``settle``."""
-    _last_response.set(response)
+@dataclass(slots=True)
+class Call(Generic[T]):
+    """A validated request: method, encoded path, query, JSON body, and how to read a 2xx body.
+
+    ``parse`` gets the decoded JSON (``None`` for an empty body) and the reply; ``what`` names the
+    call in logs and errors (``example/my/repo page 2``: names only, never headers).
+    """
+
+    method: str
+    path: str
+    parse: Callable[[Any, Reply], T]
+    what: str
+    params: Mapping[str, str | int] | None = None
+    json: Any = None
+    idempotent: bool = True
+    expects_body: bool = True  # False for answers documented without one (204)
 
 
-async def aremember_response(response: httpx.Response) -> None:
-    """httpx response hook (async clients)."""
-    _last_response.set(response)
+@dataclass(slots=True)
+class Reply:
+    """What came back: status, headers and the whole (capped, decoded) body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed_ms: float = 0.0
+    # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
+    request_id: str | None = None
 
 
-@attrs.frozen
-class PageRequest:
-    """A validated request for one page."""
-
-    registry: str
-    repository: str
-    page: int
-    per_page: int
-    registries_endpoint: bool = False
-
-    @property
-    def operation(self) -> ModuleType:
-        if self.registries_endpoint:
-            return registries_list_repository_manifests
-        return registry_list_repository_manifests
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "registry_name": self.registry,
-            "repository_name": self.repository,
-            "page": self.page,
-            "per_page": self.per_page,
-        }
-
-    def describe(self) -> str:
-        """For logs and errors: ``example/my/repo page 2`` (names only, never headers)."""
-        return f"{self.registry}/{self.repository} page {self.page}"
-
-
-def begin() -> float:
-    """Call before each attempt: forget the previous raw response, start the clock."""
-    _last_response.set(None)
-    return time.perf_counter()
-
-
-def settle(
-    request: PageRequest,
-    outcome: Response[Any] | BaseException,
-    started: float,
-    attempt: int,
-    secret: str,
-) -> ManifestPage:
-    """Turn the outcome of one attempt into a page, or raise the matching docr exception."""
-    raw = _last_response.get()
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    if raw is None:
-        # No HTTP answer at all: the connection failed or timed out.
-        message = _redact(f"{request.describe()}: {type(outcome).__name__}: {outcome}", secret)
-        logger.debug("GET %s failed after %.0f ms (attempt %d): %s", request.describe(), elapsed_ms, attempt, message)
-        if isinstance(outcome, httpx.TimeoutException):
-            raise errors.TimeoutError(f"timed out: {message}") from None
-        if isinstance(outcome, httpx.HTTPError):
-            raise errors.TransportError(f"connection failed: {message}") from None
-        if isinstance(outcome, BaseException):
-            raise outcome
-        raise errors.TransportError(f"no response: {message}")
-    request_id = raw.headers.get("x-request-id")
+def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret]) -> T:
+    """The call's result from a reply, or raise the matching docr exception."""
+    secrets = list(secrets)
+    reply.request_id = _short(reply.headers.get("x-request-id"), secrets)
     if logger.isEnabledFor(logging.DEBUG):
+        query = "&".join(f"{k}={v}" for k, v in (call.params or {}).items())
         logger.debug(
-            "GET %s -> %d in %.0f ms (attempt %d, request_id=%s)",
-            raw.request.url.raw_path.decode("ascii", "replace"),
-            raw.status_code,
-            elapsed_ms,
+            "%s %s%s -> %d in %.0f ms (attempt %d, request_id=%s)",
+            call.method,
+            call.path,
+            f"?{query}" if query else "",
+            reply.status,
+            reply.elapsed_ms,
             attempt,
-            request_id,
+            reply.request_id,
         )
-    if isinstance(outcome, httpx.HTTPError):
-        # An answer came but its body could not be read to the end.
-        raise errors.TransportError(_redact(f"reading {request.describe()} failed: {outcome}", secret)) from None
-    if not 200 <= raw.status_code < 300:
-        raise error_from_response(raw, secret)
-    parsed = outcome.parsed if isinstance(outcome, Response) else None
-    if not isinstance(parsed, RepositoryManifestsPage):
-        raise _invalid(raw, secret, "the body is not the documented JSON object")
-    total = parsed.meta.total
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        raise _invalid(raw, secret, f"meta.total is {total!r}, not a count")
-    models = [] if isinstance(parsed.manifests, Unset) else parsed.manifests
-    return ManifestPage(
-        manifests=[Manifest(model) for model in models],
-        total=total,
-        page=request.page,
-        per_page=request.per_page,
-        rate_limit=RateLimit.from_headers(raw.headers),
-        request_id=request_id,
-    )
-
-
-def error_from_response(raw: httpx.Response, secret: str = "") -> errors.APIError:
-    """The docr exception for a non-2xx answer, whatever its body holds."""
-    body = _json_object(raw)
-    error_id = body.get("id") if isinstance(body.get("id"), str) else None
-    message = body.get("message") if isinstance(body.get("message"), str) else None
-    excerpt = None if message else _excerpt(raw, secret)
-    fields: dict[str, Any] = {
-        "status_code": raw.status_code,
-        "error_id": error_id,
-        "message": _redact(message or raw.reason_phrase or f"HTTP {raw.status_code}", secret),
-        "request_id": raw.headers.get("x-request-id") or _str_or_none(body.get("request_id")),
-        "headers": raw.headers,
-        "body_excerpt": excerpt,
-    }
-    if raw.status_code in _STATUS_ERRORS:
-        error = _STATUS_ERRORS[raw.status_code](**fields)
-    elif raw.status_code >= 500:
-        error = errors.ServerError(**fields)
+    if not 200 <= reply.status < 300:
+        raise error_from_response(reply, secrets)
+    if not reply.body.strip():
+        if call.expects_body:
+            raise _invalid(reply, secrets, "the body is empty (cut short, or not the API's answer)")
+        data = None
     else:
-        error = errors.APIError(**fields)
+        try:
+            data = json.loads(reply.body)
+        except (ValueError, RecursionError):
+            raise _invalid(reply, secrets, "the body is not JSON (cut short, or not the API's answer)") from None
+    try:
+        return call.parse(data, reply)
+    except FieldError as error:
+        raise _invalid(reply, secrets, f"{call.what}: {error}", transient=False) from error
+
+
+def failure(
+    call: Call[Any], error: BaseException, elapsed_ms: float, attempt: int, secrets: Iterable[Secret]
+) -> errors.DocrError:
+    """The docr exception for an attempt that got no whole answer (connection, timeout, size)."""
+    message = scrub(f"{call.what}: {type(error).__name__}: {error}", secrets, _MESSAGE)
+    logger.debug("%s %s failed after %.0f ms (attempt %d): %s", call.method, call.path, elapsed_ms, attempt, message)
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
+        return errors.APITimeoutError(f"timed out: {message}")
+    return errors.TransportError(f"connection failed: {message}")
+
+
+def error_from_response(reply: Reply, secrets: Iterable[Secret] = ()) -> errors.APIError:
+    """The docr exception for a non-2xx answer, whatever its body holds."""
+    secrets = list(secrets)
+    body = _json_object(reply.body)
+    error_id, message = body.get("id"), body.get("message")
+    error_id = _short(error_id, secrets) if isinstance(error_id, str) else None
+    message = scrub(message, secrets, _MESSAGE) if isinstance(message, str) and message.strip() else None
+    request_id = reply.headers.get("x-request-id") or body.get("request_id")
+    request_id = request_id if isinstance(request_id, str) else None
+    fields: dict[str, Any] = {
+        "status_code": reply.status,
+        "error_id": error_id,
+        "message": message or _reason(reply.status),
+        "request_id": _short(request_id, secrets),
+        "headers": _safe_headers(reply.headers, secrets),
+        "body_excerpt": None if message else _excerpt(reply.body, secrets),
+    }
+    cls = _STATUS_ERRORS.get(reply.status)
+    if cls is None:
+        cls = errors.ServerError if reply.status >= 500 else errors.APIError
+    error = cls(**fields)
     if isinstance(error, errors.RateLimitError):
-        error.rate_limit = RateLimit.from_headers(raw.headers)
-        error.retry_after = server_wait(raw.headers.get("retry-after"), raw.headers.get("ratelimit-reset"), time.time())
+        error.rate_limit = RateLimit.from_headers(reply.headers)
+        error.retry_after = server_wait(
+            reply.headers.get("retry-after"), reply.headers.get("ratelimit-reset"), time.time()
+        )
     return error
 
 
-def _invalid(raw: httpx.Response, secret: str, why: str) -> errors.InvalidResponse:
-    return errors.InvalidResponse(
-        status_code=raw.status_code,
+def unreadable(
+    status: int, headers: Mapping[str, str], why: str, secrets: Iterable[Secret], *, transient: bool
+) -> errors.InvalidResponse:
+    """The error for a body docr would not read to the end (over the size cap, undecodable)."""
+    return _invalid(Reply(status, headers, b""), secrets, why, transient=transient)
+
+
+def _invalid(reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bool = True) -> errors.InvalidResponse:
+    secrets = list(secrets)
+    error = errors.InvalidResponse(
+        status_code=reply.status,
         error_id=None,
-        message=f"invalid response: {why}.",
-        request_id=raw.headers.get("x-request-id"),
-        headers=raw.headers,
-        body_excerpt=_excerpt(raw, secret),
+        message=scrub(f"invalid response: {why}.", secrets, _MESSAGE),
+        request_id=_short(reply.headers.get("x-request-id"), secrets),
+        headers=_safe_headers(reply.headers, secrets),
+        body_excerpt=_excerpt(reply.body, secrets),
     )
+    error.transient = transient
+    return error
 
 
-def _json_object(raw: httpx.Response) -> dict[str, Any]:
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
     try:
-        data = json.loads(raw.content)
+        return HTTPStatus(status).phrase
     except ValueError:
+        return f"HTTP {status}"
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+def _short(value: str | None, secrets: Iterable[Secret]) -> str | None:
+    if value is None:
+        return None
+    return scrub(" ".join(value.split()), secrets, _SHORT) or None
 
 
-def _excerpt(raw: httpx.Response, secret: str) -> str:
-    text = raw.content[: _EXCERPT * 4].decode("utf-8", "replace")
-    text = " ".join(text.split())[:_EXCERPT]
-    return _redact(text, secret) if text else "(empty body)"
+def _excerpt(body: bytes, secrets: Iterable[Secret]) -> str:
+    # Redact the whole window first, then cut: a token straddling the cut never shows a part.
+    text = " ".join(body[: _EXCERPT * 8].decode("utf-8", "replace").split())
+    return scrub(text, secrets, _EXCERPT) if text else "(empty body)"
 
 
-def _redact(text: str, secret: str) -> str:
-    # A proxy's debug page may echo request headers; never pass the token on. (A test token
-    # of a few characters is no secret, and redacting it would garble every message.)
-    return text.replace(secret, "[redacted]") if len(secret) >= 6 else text
+def _safe_headers(headers: Mapping[str, str], secrets: Iterable[Secret]) -> httpx.Headers:
+    secrets = list(secrets)
+    items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
+    return httpx.Headers([(name, scrub(value, secrets, 1000)) for name, value in items])

@@ -1,9 +1,9 @@
 """When to retry a failed request, and how long to wait first. No I/O here.
 
-A listing is a GET, so it is safe to repeat. Retried: 429, 500, 502, 503, 504, Cloudflare's
-520-524 (the origin did not answer properly), a 2xx whose body is not the documented JSON
-(a body cut short by a proxy), connection failures and timeouts. Not retried: every other
-4xx, which would only fail again.
+GETs and DELETEs are safe to repeat. Retried: 429, 500, 502, 503, 504, Cloudflare's 520-524 (the
+origin did not answer properly), a 2xx whose body is not JSON (a body cut short by a proxy),
+connection failures and timeouts. Not retried: every other 4xx, which would only fail again, and
+a 2xx whose well-formed JSON has a wrong type or that is over the size cap (deterministic).
 
 Waits grow exponentially from ``initial_backoff`` (doubling, capped at ``max_backoff``) with
 up to 25% jitter taken off, so many clients do not retry in step. A 429 names its own wait
@@ -20,8 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-
-import attrs
+from dataclasses import dataclass
 
 from docr._errors import APIError, DocrError, InvalidResponse, RateLimitError, ServerError, TransportError
 
@@ -30,7 +29,7 @@ logger = logging.getLogger("docr")
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class RetryPolicy:
     """How many times to retry (after the first attempt) and how long to wait between tries."""
 
@@ -45,7 +44,8 @@ class RetryPolicy:
         if isinstance(error, TransportError):
             return True
         if isinstance(error, InvalidResponse):
-            return True
+            # A body cut short may come whole next time; a wrong type in well-formed JSON will not.
+            return error.transient
         return isinstance(error, RateLimitError | ServerError) and error.status_code in RETRYABLE_STATUSES
 
     def backoff(self, attempt: int) -> float:

@@ -1,0 +1,153 @@
+"""Strict, single-pass checks of the API's JSON, per field. No I/O.
+
+The rules, for every object the API describes:
+
+- **tolerant of absence**: upstream makes every manifest and blob field optional, and a ``null``
+  is read exactly as an absent key (``None``; ``[]`` for ``tags`` and ``blobs``);
+- **strict on types**: a value of the wrong type (``"1234"`` for a size, ``"latest"`` for
+  ``tags``, an integer digest, ``true`` for a count) raises ``FieldError`` naming the field by
+  its JSON path (``manifests[3].tags``), never a silently wrong value;
+- unknown keys are kept as sent (upstream's own example misspells ``compressed_size_byte``).
+
+The list-manifests page is the hot path of every walk (200 manifests and ~1,100 blobs a page), so it
+is checked here in one pass over the decoded JSON and each ``Manifest`` is built once, over the
+checked dict. The field table (``MANIFEST_FIELDS``, ``BLOB_FIELDS``) is held to the vendored
+fragment's schemas by ``tests/test_parse.py``, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["BLOB_FIELDS", "MANIFEST_FIELDS", "FieldError", "check_blob", "check_manifest", "parse_time", "total_of"]
+
+# field -> the JSON type the fragment declares (str, int, "date-time", or a list's item type).
+MANIFEST_FIELDS: Final[Mapping[str, object]] = {
+    "digest": str,
+    "registry_name": str,
+    "repository": str,
+    "compressed_size_bytes": int,
+    "size_bytes": int,
+    "updated_at": "date-time",
+    "tags": [str],
+    "blobs": ["repository_blob"],
+}
+BLOB_FIELDS: Final[Mapping[str, object]] = {"digest": str, "compressed_size_bytes": int}
+
+_NAMES: Final = {str: "a string", int: "an integer", list: "an array", dict: "an object", bool: "a boolean"}
+
+
+class FieldError(ValueError):
+    """A field of well-formed JSON has the wrong type; ``path`` names it (``manifests[3].tags``)."""
+
+    def __init__(self, path: str, expected: str, value: object) -> None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        super().__init__(f"{path} must be {expected}, not {_kind(value)} {shown}")
+        self.path = path
+        self.expected = expected
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else _NAMES.get(type(value), type(value).__name__).split(" ", 1)[-1]
+
+
+def _string(data: Mapping[str, Any], key: str, path: str) -> None:
+    value = data.get(key)
+    if value is not None and type(value) is not str:
+        raise FieldError(f"{path}.{key}", "a string", value)
+
+
+def _integer(data: Mapping[str, Any], key: str, path: str) -> None:
+    value = data.get(key)
+    # bool is an int subclass; `true` is not a size.
+    if value is not None and type(value) is not int:
+        raise FieldError(f"{path}.{key}", "an integer", value)
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An aware datetime from ISO 8601 as servers write it: ``Z``, offsets, Go's nanoseconds, naive = UTC."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        when = dt.datetime.fromisoformat(_trim_fraction(text))
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _trim_fraction(text: str) -> str:
+    # Python takes at most 6 fraction digits; Go writes up to 9 (RFC 3339 "nano").
+    head, dot, rest = text.partition(".")
+    if not dot:
+        return text
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+
+
+def check_time(data: Mapping[str, Any], key: str, path: str) -> dt.datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise FieldError(f"{path}.{key}", "a date-time string", value)
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise FieldError(f"{path}.{key}", "an ISO 8601 date-time", value) from None
+
+
+def check_blob(blob: object, path: str) -> None:
+    if type(blob) is not dict:
+        raise FieldError(path, "an object", blob)
+    _string(blob, "digest", path)
+    _integer(blob, "compressed_size_bytes", path)
+
+
+def check_manifest(data: object, path: str) -> dt.datetime | None:
+    """Check one manifest object in place; returns its ``updated_at`` parsed (or None)."""
+    if type(data) is not dict:
+        raise FieldError(path, "an object", data)
+    _string(data, "digest", path)
+    _string(data, "registry_name", path)
+    _string(data, "repository", path)
+    _integer(data, "compressed_size_bytes", path)
+    _integer(data, "size_bytes", path)
+    tags = data.get("tags")
+    if tags is not None:
+        if type(tags) is not list:
+            raise FieldError(f"{path}.tags", "an array of strings", tags)
+        for index, tag in enumerate(tags):
+            if type(tag) is not str:
+                raise FieldError(f"{path}.tags[{index}]", "a string", tag)
+    blobs = data.get("blobs")
+    if blobs is not None:
+        if type(blobs) is not list:
+            raise FieldError(f"{path}.blobs", "an array of objects", blobs)
+        for index, blob in enumerate(blobs):
+            # Inlined check_blob: this loop runs ~1,100 times a page.
+            if type(blob) is not dict:
+                raise FieldError(f"{path}.blobs[{index}]", "an object", blob)
+            value = blob.get("digest")
+            if value is not None and type(value) is not str:
+                raise FieldError(f"{path}.blobs[{index}].digest", "a string", value)
+            value = blob.get("compressed_size_bytes")
+            if value is not None and type(value) is not int:
+                raise FieldError(f"{path}.blobs[{index}].compressed_size_bytes", "an integer", value)
+    return check_time(data, "updated_at", path)
+
+
+def total_of(body: object) -> tuple[dict[str, Any], int]:
+    """The page object and its ``meta.total``, checked (required by the fragment)."""
+    if type(body) is not dict:
+        raise FieldError("(body)", "an object", body)
+    meta = body.get("meta")
+    if type(meta) is not dict:
+        raise FieldError("meta", "an object", meta)
+    total = meta.get("total")
+    if type(total) is not int or total < 0:
+        raise FieldError("meta.total", "a count (an integer >= 0)", total)
+    links = body.get("links")
+    if links is not None and type(links) is not dict:
+        raise FieldError("links", "an object", links)
+    return body, total
