@@ -160,8 +160,16 @@ class Bundler:
             node, here = self.target(rel, pointer), rel
         return node, here
 
+    def _present(self, node: Any, here: str) -> bool:
+        """Whether the file a ref points to is here (a trimmed checkout holds only some)."""
+        if not (isinstance(node, dict) and "$ref" in node):
+            return True
+        return (self.upstream / _locate(node["$ref"], here)[0]).is_file()
+
     def _candidates(self) -> Iterator[Found]:
         for path, item in self.load(ROOT_FILE)["paths"].items():
+            if not self._present(item, ROOT_FILE):
+                continue
             item, here = self.follow(item, ROOT_FILE)
             for method in HTTP_METHODS:
                 if method in item:
@@ -173,10 +181,8 @@ class Bundler:
         candidates = list(self._candidates())
         hinted = [c for c in candidates if _ref_stem(c.node) == operation_id]
         for candidate in hinted + [c for c in candidates if c not in hinted]:
-            if isinstance(candidate.node, dict) and "$ref" in candidate.node:
-                rel, _ = _locate(candidate.node["$ref"], candidate.here)
-                if not (self.upstream / rel).is_file():
-                    continue  # a trimmed checkout holds only some operations
+            if not self._present(candidate.node, candidate.here):
+                continue
             node, here = self.follow(candidate.node, candidate.here)
             if node.get("operationId") == operation_id:
                 return Found(candidate.path, candidate.method, node, here)
@@ -306,8 +312,9 @@ def _rename_schema(doc: Doc, old: str, new: str) -> None:
             node["$ref"] = f"#/components/schemas/{new}"
 
 
-def _json_media(response: Doc) -> Doc | None:
-    media: Doc | None = response.get("content", {}).get("application/json")
+def _json_media(response: Doc) -> Doc:
+    """The application/json media of a response, ``{}`` when it has no body."""
+    media: Doc = response.get("content", {}).get("application/json", {})
     return media
 
 
@@ -340,8 +347,8 @@ def fold_paged_bodies(doc: Doc, upstream: Bundler) -> None:
     schemas = doc["components"]["schemas"]
     for name, response in doc["components"].get("responses", {}).items():
         media = _json_media(response)
-        body = None if media is None else media.get("schema", {})
-        if body is None or _ref("schemas", "pagination") not in body.get("allOf", []):
+        body = media.get("schema", {})
+        if _ref("schemas", "pagination") not in body.get("allOf", []):
             continue
         page_name = f"{name.removeprefix('all_')}_page"
         schemas[page_name] = _merge_all_of(doc, body)
@@ -383,7 +390,7 @@ def name_response_bodies(doc: Doc, upstream: Bundler) -> None:
     schemas = doc["components"]["schemas"]
     for name, response in doc["components"].get("responses", {}).items():
         media = _json_media(response)
-        schema = None if media is None else media.get("schema")
+        schema = media.get("schema")
         if schema is None or "$ref" in schema:
             continue
         body_name = name if name.endswith("_response") else f"{name}_response"
