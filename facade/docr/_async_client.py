@@ -82,7 +82,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         for attempt in itertools.count(1):
             started = _exchange.begin()
             try:
-                outcome: Any = await operation.asyncio_detailed(client=self._api, **request.kwargs())
+                outcome: Any = await self._http.request(**operation.build_request(**request.kwargs()))
             except Exception as exc:
                 outcome = exc
             result = self._settle(request, outcome, started, attempt)

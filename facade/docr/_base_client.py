@@ -16,7 +16,6 @@ from docr._exchange import PageRequest
 from docr._models import Manifest, ManifestPage
 from docr._pagination import Walk
 from docr._retry import RetryPolicy
-from docr_api import AuthenticatedClient
 
 DEFAULT_PER_PAGE = 20
 ITER_PER_PAGE = 200  # walks ask for the most the API allows: fewer round trips
@@ -59,12 +58,6 @@ class BaseClient(Generic[_Http]):
         )
         self._retry = RetryPolicy(max_retries=self._settings.max_retries)
         self._owns_http = http_client is None
-        self._api = AuthenticatedClient(
-            base_url=self._settings.base_url,
-            token=self._settings.token,
-            timeout=self._settings.timeout,
-            follow_redirects=False,
-        )
         http: Any = http_client or self._http_type(timeout=self._settings.timeout, follow_redirects=False)
         # Point the pool at the API: base URL, auth header, and the hook keeping raw responses.
         http.base_url = httpx.URL(self._settings.base_url)
@@ -72,10 +65,8 @@ class BaseClient(Generic[_Http]):
         hooks = http.event_hooks
         if isinstance(http, httpx.Client):
             hooks.setdefault("response", []).append(_exchange.remember_response)
-            self._api.set_httpx_client(http)
         else:
             hooks.setdefault("response", []).append(_exchange.aremember_response)
-            self._api.set_async_httpx_client(http)
         http.event_hooks = hooks
         self._http: _Http = http
 

@@ -98,7 +98,7 @@ class Client(BaseClient[httpx.Client]):
         for attempt in itertools.count(1):
             started = _exchange.begin()
             try:
-                outcome: Any = operation.sync_detailed(client=self._api, **request.kwargs())
+                outcome: Any = self._http.request(**operation.build_request(**request.kwargs()))
             except Exception as exc:
                 outcome = exc
             result = self._settle(request, outcome, started, attempt)

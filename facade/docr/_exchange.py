@@ -27,8 +27,9 @@ from docr._models import Manifest, ManifestPage, RateLimit
 from docr._retry import server_wait
 from docr_api.api.container_registries import registries_list_repository_manifests
 from docr_api.api.container_registry import registry_list_repository_manifests
+from docr_api.errors import UnexpectedStatus
 from docr_api.models import RepositoryManifestsPage
-from docr_api.types import Response, Unset
+from docr_api.types import Unset
 
 logger = logging.getLogger("docr")
 
@@ -90,7 +91,7 @@ def begin() -> float:
 
 def settle(
     request: PageRequest,
-    outcome: Response[Any] | BaseException,
+    outcome: httpx.Response | BaseException,
     started: float,
     attempt: int,
     secret: str,
@@ -124,7 +125,10 @@ def settle(
         raise errors.TransportError(_redact(f"reading {request.describe()} failed: {outcome}", secret)) from None
     if not 200 <= raw.status_code < 300:
         raise error_from_response(raw, secret)
-    parsed = outcome.parsed if isinstance(outcome, Response) else None
+    try:
+        parsed = request.operation.parse_response(raw.status_code, json.loads(raw.content))
+    except (ValueError, UnexpectedStatus) as exc:  # not JSON, InvalidField, or an undocumented 2xx
+        raise _invalid(raw, secret, _redact(f"the body is not the documented JSON object ({exc})", secret)) from None
     if not isinstance(parsed, RepositoryManifestsPage):
         raise _invalid(raw, secret, "the body is not the documented JSON object")
     total = parsed.meta.total
