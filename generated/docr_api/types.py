@@ -204,11 +204,11 @@ def one_of(*readers: Reader[Any]) -> Reader[Any]:
                 return read(value, path)
             except InvalidField as error:
                 failures.append(error)
-        for error in failures:
-            if error.path != path:  # a branch that got inside the value says more
-                raise error
+        for failure in failures:
+            if failure.path != path:  # a branch that got inside the value says more
+                raise failure
         raise InvalidField(
-            path, " or ".join(error.expected for error in failures), describe(value)
+            path, " or ".join(failure.expected for failure in failures), describe(value)
         )
 
     return read_union
