@@ -234,6 +234,7 @@ def test_from_dict_paths_start_where_the_caller_says() -> None:
     [
         ("2026-01-01T00:00:00Z", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
         ("2026-01-01T00:00:00z", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        ("2026-01-01T00:00:00.987654321z", dt.datetime(2026, 1, 1, 0, 0, 0, 987654, tzinfo=dt.UTC)),
         ("2026-01-01T00:00:00.123456789Z", dt.datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=dt.UTC)),
         ("2026-01-01T00:00:00.5+02:00", dt.datetime(2026, 1, 1, 0, 0, 0, 500000, dt.timezone(dt.timedelta(hours=2)))),
         (

@@ -28,10 +28,13 @@ class InvalidField(ValueError):
     """
 
     def __init__(self, path: str, expected: str, received: str) -> None:
-        self.path = path
+        # Paths grow by "." + key, so a key of the top-level object comes with a leading dot.
+        self.path = path.removeprefix(".")
         self.expected = expected
         self.received = received
-        super().__init__(f"{path or 'the value'}: expected {expected}, got {received}")
+        super().__init__(
+            f"{self.path or 'the value'}: expected {expected}, got {received}"
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.expected, self.received))

@@ -10,6 +10,8 @@ A reader takes a decoded JSON value and its path, and returns the Python value o
     optional(read_str, None, "digest")         # UNSET: null is the same as absent
 
 Strict on types, tolerant of absence: an optional property that is absent or null is ``UNSET``.
+Paths grow by ``.key`` and ``[index]`` from ``""`` (the top level); ``InvalidField`` drops the
+leading dot that a top-level key gets (``.meta.total`` is shown as ``meta.total``).
 """
 
 from __future__ import annotations
@@ -130,7 +132,9 @@ def read_any(value: Any, path: str) -> Any:
 
 def read_object(value: Any, path: str) -> dict[str, Any]:
     """A JSON object, as a new dict (the models pop their keys from it)."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(
+        value, Mapping
+    ):  # the first is the fast common case
         return dict(value)
     raise InvalidField(path, "an object", describe(value))
 
@@ -139,19 +143,22 @@ def read_datetime(value: Any, path: str) -> datetime.datetime:
     """An ISO 8601 date-time: ``Z`` or an offset, Go's nanoseconds (cut to microseconds); naive is UTC."""
     if isinstance(value, str):
         try:
-            moment = datetime.datetime.fromisoformat(_microseconds(value))
+            moment = datetime.datetime.fromisoformat(value)
         except ValueError:
-            pass
-        else:
-            return (
-                moment
-                if moment.tzinfo is not None
-                else moment.replace(tzinfo=datetime.UTC)
-            )
+            try:
+                moment = datetime.datetime.fromisoformat(_plain(value))
+            except ValueError:
+                raise InvalidField(
+                    path, "an ISO 8601 date-time string", describe(value)
+                ) from None
+        return (
+            moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
+        )
     raise InvalidField(path, "an ISO 8601 date-time string", describe(value))
 
 
-def _microseconds(text: str) -> str:
+def _plain(text: str) -> str:
+    """``text`` as any ``fromisoformat`` reads it: ``+00:00`` for ``Z``, at most 6 fraction digits."""
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     dot = text.find(".", 10)  # a fraction of a second comes after the date
@@ -204,8 +211,9 @@ def one_of(*readers: Reader[Any]) -> Reader[Any]:
                 return read(value, path)
             except InvalidField as error:
                 failures.append(error)
+        here = path.removeprefix(".")  # as InvalidField shows it
         for failure in failures:
-            if failure.path != path:  # a branch that got inside the value says more
+            if failure.path != here:  # a branch that got inside the value says more
                 raise failure
         raise InvalidField(
             path, " or ".join(failure.expected for failure in failures), describe(value)

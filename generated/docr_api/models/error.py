@@ -11,7 +11,6 @@ from ..types import (
     MISSING,
     UNSET,
     Unset,
-    at,
     optional,
     read_object,
     read_str,
@@ -57,10 +56,10 @@ class Error:
         """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         d = read_object(src_dict, path)
         result = cls(
-            id=read_str(d.pop("id", MISSING), at(path, "id")),
-            message=read_str(d.pop("message", MISSING), at(path, "message")),
+            id=read_str(d.pop("id", MISSING), f"{path}.id"),
+            message=read_str(d.pop("message", MISSING), f"{path}.message"),
             request_id=optional(
-                read_str, d.pop("request_id", None), at(path, "request_id")
+                read_str, d.pop("request_id", None), f"{path}.request_id"
             ),
         )
         result.additional_properties = d

@@ -9,7 +9,6 @@ from attrs import field as _attrs_field
 
 from ..types import (
     MISSING,
-    at,
     read_int,
     read_object,
 )
@@ -43,7 +42,7 @@ class Meta:
         """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         d = read_object(src_dict, path)
         result = cls(
-            total=read_int(d.pop("total", MISSING), at(path, "total")),
+            total=read_int(d.pop("total", MISSING), f"{path}.total"),
         )
         result.additional_properties = d
         return result

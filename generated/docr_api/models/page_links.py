@@ -10,7 +10,6 @@ from attrs import field as _attrs_field
 from ..types import (
     UNSET,
     Unset,
-    at,
     optional,
     read_object,
 )
@@ -52,7 +51,7 @@ class PageLinks:
         d = read_object(src_dict, path)
         result = cls(
             pages=optional(
-                PageLinksPages.from_dict, d.pop("pages", None), at(path, "pages")
+                PageLinksPages.from_dict, d.pop("pages", None), f"{path}.pages"
             ),
         )
         result.additional_properties = d

@@ -10,7 +10,6 @@ from attrs import field as _attrs_field
 from ..types import (
     UNSET,
     Unset,
-    at,
     optional,
     read_object,
     read_str,
@@ -66,10 +65,10 @@ class PageLinksPages:
         """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         d = read_object(src_dict, path)
         result = cls(
-            first=optional(read_str, d.pop("first", None), at(path, "first")),
-            prev=optional(read_str, d.pop("prev", None), at(path, "prev")),
-            next_=optional(read_str, d.pop("next", None), at(path, "next")),
-            last=optional(read_str, d.pop("last", None), at(path, "last")),
+            first=optional(read_str, d.pop("first", None), f"{path}.first"),
+            prev=optional(read_str, d.pop("prev", None), f"{path}.prev"),
+            next_=optional(read_str, d.pop("next", None), f"{path}.next"),
+            last=optional(read_str, d.pop("last", None), f"{path}.last"),
         )
         result.additional_properties = d
         return result

@@ -10,7 +10,6 @@ from attrs import field as _attrs_field
 from ..types import (
     UNSET,
     Unset,
-    at,
     optional,
     read_int,
     read_object,
@@ -52,11 +51,11 @@ class RepositoryBlob:
         """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         d = read_object(src_dict, path)
         result = cls(
-            digest=optional(read_str, d.pop("digest", None), at(path, "digest")),
+            digest=optional(read_str, d.pop("digest", None), f"{path}.digest"),
             compressed_size_bytes=optional(
                 read_int,
                 d.pop("compressed_size_bytes", None),
-                at(path, "compressed_size_bytes"),
+                f"{path}.compressed_size_bytes",
             ),
         )
         result.additional_properties = d

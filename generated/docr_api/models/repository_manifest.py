@@ -11,7 +11,6 @@ from attrs import field as _attrs_field
 from ..types import (
     UNSET,
     Unset,
-    at,
     list_of,
     optional,
     read_datetime,
@@ -88,28 +87,26 @@ class RepositoryManifest:
         d = read_object(src_dict, path)
         result = cls(
             registry_name=optional(
-                read_str, d.pop("registry_name", None), at(path, "registry_name")
+                read_str, d.pop("registry_name", None), f"{path}.registry_name"
             ),
             repository=optional(
-                read_str, d.pop("repository", None), at(path, "repository")
+                read_str, d.pop("repository", None), f"{path}.repository"
             ),
-            digest=optional(read_str, d.pop("digest", None), at(path, "digest")),
+            digest=optional(read_str, d.pop("digest", None), f"{path}.digest"),
             compressed_size_bytes=optional(
                 read_int,
                 d.pop("compressed_size_bytes", None),
-                at(path, "compressed_size_bytes"),
+                f"{path}.compressed_size_bytes",
             ),
             size_bytes=optional(
-                read_int, d.pop("size_bytes", None), at(path, "size_bytes")
+                read_int, d.pop("size_bytes", None), f"{path}.size_bytes"
             ),
             updated_at=optional(
-                read_datetime, d.pop("updated_at", None), at(path, "updated_at")
+                read_datetime, d.pop("updated_at", None), f"{path}.updated_at"
             ),
-            tags=optional(list_of(read_str), d.pop("tags", None), at(path, "tags")),
+            tags=optional(list_of(read_str), d.pop("tags", None), f"{path}.tags"),
             blobs=optional(
-                list_of(RepositoryBlob.from_dict),
-                d.pop("blobs", None),
-                at(path, "blobs"),
+                list_of(RepositoryBlob.from_dict), d.pop("blobs", None), f"{path}.blobs"
             ),
         )
         result.additional_properties = d

@@ -11,7 +11,6 @@ from ..types import (
     MISSING,
     UNSET,
     Unset,
-    at,
     list_of,
     optional,
     read_object,
@@ -78,15 +77,13 @@ class RepositoryManifestsPage:
 
         d = read_object(src_dict, path)
         result = cls(
-            meta=Meta.from_dict(d.pop("meta", MISSING), at(path, "meta")),
+            meta=Meta.from_dict(d.pop("meta", MISSING), f"{path}.meta"),
             manifests=optional(
                 list_of(RepositoryManifest.from_dict),
                 d.pop("manifests", None),
-                at(path, "manifests"),
+                f"{path}.manifests",
             ),
-            links=optional(
-                PageLinks.from_dict, d.pop("links", None), at(path, "links")
-            ),
+            links=optional(PageLinks.from_dict, d.pop("links", None), f"{path}.links"),
         )
         result.additional_properties = d
         return result
