@@ -47,7 +47,7 @@ def build_request(
 
     It is similar to `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests`.
 
-    Returns what to send, as keyword arguments for an HTTP client; the URL is relative to the API:
+    Returns what to send, as keyword arguments for an HTTP client; the URL is relative to the API::
 
         {"method": "GET", "url": "/v2/registries/{registry_name}/repositories/{repository_name}/digests", "params": {...}}
 

@@ -47,7 +47,7 @@ def build_request(
     `registry.digitalocean.com/example/my/repo`, the path would be
     `/v2/registry/example/repositories/my%2Frepo/digests`.
 
-    Returns what to send, as keyword arguments for an HTTP client; the URL is relative to the API:
+    Returns what to send, as keyword arguments for an HTTP client; the URL is relative to the API::
 
         {"method": "GET", "url": "/v2/registry/{registry_name}/repositories/{repository_name}/digests", "params": {...}}
 
