@@ -55,10 +55,10 @@ def _list_manifests(legacy: bool) -> Callable[..., dict[str, Any]]:
     if legacy:
         from docr_api.api.container_registry import registry_list_repository_manifests as legacy_operation
 
-        return legacy_operation._get_kwargs
+        return legacy_operation.build_request
     from docr_api.api.container_registries import registries_list_repository_manifests as operation
 
-    return operation._get_kwargs
+    return operation.build_request
 
 
 def parse_manifest_page(data: Any, reply: Reply, page: int, per_page: int) -> ManifestPage:

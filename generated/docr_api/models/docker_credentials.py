@@ -2,61 +2,59 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.docker_credentials_auths import DockerCredentialsAuths
 
 
-T = TypeVar("T", bound="DockerCredentials")
-
-
 @_attrs_define
 class DockerCredentials:
-    """
+    """The ``/components/schemas/docker_credentials`` object of the API.
+
     Attributes:
         auths (DockerCredentialsAuths | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     auths: DockerCredentialsAuths | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        auths: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.auths, Unset):
-            auths = self.auths.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if auths is not UNSET:
-            field_dict["auths"] = auths
-
+        if not isinstance(self.auths, Unset):
+            field_dict["auths"] = self.auths.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.docker_credentials_auths import DockerCredentialsAuths
 
-        d = dict(src_dict)
-        _auths = d.pop("auths", UNSET)
-        auths: DockerCredentialsAuths | Unset
-        if isinstance(_auths, Unset):
-            auths = UNSET
-        else:
-            auths = DockerCredentialsAuths.from_dict(_auths)
-
-        docker_credentials = cls(
-            auths=auths,
+        d = read_object(src_dict, path)
+        result = cls(
+            auths=optional(
+                DockerCredentialsAuths.from_dict, d.pop("auths", None), f"{path}.auths"
+            ),
         )
-
-        docker_credentials.additional_properties = d
-        return docker_credentials
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    at,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.docker_credentials_auths_registry_digitalocean_com import (
@@ -15,14 +21,17 @@ if TYPE_CHECKING:
     )
 
 
-T = TypeVar("T", bound="DockerCredentialsAuths")
-
-
 @_attrs_define
 class DockerCredentialsAuths:
-    """
+    """The ``auths`` object of the API.
+
     Attributes:
         registry_digitalocean_com (DockerCredentialsAuthsRegistryDigitaloceanCom | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     registry_digitalocean_com: DockerCredentialsAuthsRegistryDigitaloceanCom | Unset = (
@@ -31,42 +40,32 @@ class DockerCredentialsAuths:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        registry_digitalocean_com: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.registry_digitalocean_com, Unset):
-            registry_digitalocean_com = self.registry_digitalocean_com.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if registry_digitalocean_com is not UNSET:
-            field_dict["registry.digitalocean.com"] = registry_digitalocean_com
-
+        if not isinstance(self.registry_digitalocean_com, Unset):
+            field_dict["registry.digitalocean.com"] = (
+                self.registry_digitalocean_com.to_dict()
+            )
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.docker_credentials_auths_registry_digitalocean_com import (
             DockerCredentialsAuthsRegistryDigitaloceanCom,
         )
 
-        d = dict(src_dict)
-        _registry_digitalocean_com = d.pop("registry.digitalocean.com", UNSET)
-        registry_digitalocean_com: DockerCredentialsAuthsRegistryDigitaloceanCom | Unset
-        if isinstance(_registry_digitalocean_com, Unset):
-            registry_digitalocean_com = UNSET
-        else:
-            registry_digitalocean_com = (
-                DockerCredentialsAuthsRegistryDigitaloceanCom.from_dict(
-                    _registry_digitalocean_com
-                )
-            )
-
-        docker_credentials_auths = cls(
-            registry_digitalocean_com=registry_digitalocean_com,
+        d = read_object(src_dict, path)
+        result = cls(
+            registry_digitalocean_com=optional(
+                DockerCredentialsAuthsRegistryDigitaloceanCom.from_dict,
+                d.pop("registry.digitalocean.com", None),
+                at(path, "registry.digitalocean.com"),
+            ),
         )
-
-        docker_credentials_auths.additional_properties = d
-        return docker_credentials_auths
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,49 +2,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="DockerCredentialsAuthsRegistryDigitaloceanCom")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class DockerCredentialsAuthsRegistryDigitaloceanCom:
-    """
+    """The ``registry.digitalocean.com`` object of the API.
+
     Attributes:
         auth (str | Unset): A base64 encoded string containing credentials for the container registry. Example:
             YjdkMDNhNjk0N2IyMTdlZmI2ZjNlYzNiZDM1MDQ1ODI6YjdkMDNhNjk0N2IyMTdlZmI2ZjNlYzNiZDM1MDQ1ODIK.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     auth: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        auth = self.auth
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if auth is not UNSET:
-            field_dict["auth"] = auth
-
+        if not isinstance(self.auth, Unset):
+            field_dict["auth"] = self.auth
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        auth = d.pop("auth", UNSET)
-
-        docker_credentials_auths_registry_digitalocean_com = cls(
-            auth=auth,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            auth=optional(read_str, d.pop("auth", None), f"{path}.auth"),
         )
-
-        docker_credentials_auths_registry_digitalocean_com.additional_properties = d
-        return docker_credentials_auths_registry_digitalocean_com
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

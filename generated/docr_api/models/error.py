@@ -2,27 +2,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="Error")
+from ..types import (
+    MISSING,
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class Error:
-    """
+    """The ``/components/schemas/error`` object of the API.
+
     Attributes:
-        id (str): A short identifier corresponding to the HTTP status code returned. For  example, the ID for a response
-            returning a 404 status code would be "not_found." Example: not_found.
-        message (str): A message providing additional information about the error, including  details to help resolve it
-            when possible. Example: The resource you were accessing could not be found..
+        id (str): A short identifier corresponding to the HTTP status code returned. For  example, the ID for a
+            response returning a 404 status code would be "not_found." Example: not_found.
+        message (str): A message providing additional information about the error, including  details to help
+            resolve it when possible. Example: The resource you were accessing could not be found..
         request_id (str | Unset): Optionally, some endpoints may include a request ID that should be  provided when
             reporting bugs or opening support tickets to help  identify the issue. Example:
             4d9d8375-3c56-4925-a3e7-eb137fed17e9.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     id: str
@@ -31,42 +42,28 @@ class Error:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        message = self.message
-
-        request_id = self.request_id
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "message": message,
-            }
-        )
-        if request_id is not UNSET:
-            field_dict["request_id"] = request_id
-
+        field_dict["id"] = self.id
+        field_dict["message"] = self.message
+        if not isinstance(self.request_id, Unset):
+            field_dict["request_id"] = self.request_id
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        message = d.pop("message")
-
-        request_id = d.pop("request_id", UNSET)
-
-        error = cls(
-            id=id,
-            message=message,
-            request_id=request_id,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            id=read_str(d.pop("id", MISSING), f"{path}.id"),
+            message=read_str(d.pop("message", MISSING), f"{path}.message"),
+            request_id=optional(
+                read_str, d.pop("request_id", None), f"{path}.request_id"
+            ),
         )
-
-        error.additional_properties = d
-        return error
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

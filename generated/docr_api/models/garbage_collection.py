@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="GarbageCollection")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_datetime,
+    read_int,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class GarbageCollection:
-    """
+    """The ``/components/schemas/garbage_collection`` object of the API.
+
     Attributes:
         uuid (str | Unset): A string specifying the UUID of the garbage collection. Example:
             eff0feee-49c7-4e8f-ba5c-a320c109c8a8.
@@ -27,8 +34,14 @@ class GarbageCollection:
             2020-10-30T21:03:24Z.
         updated_at (datetime.datetime | Unset): The time the garbage collection was last updated. Example:
             2020-10-30T21:03:44Z.
-        blobs_deleted (int | Unset): The number of blobs deleted as a result of this garbage collection. Example: 42.
+        blobs_deleted (int | Unset): The number of blobs deleted as a result of this garbage collection. Example:
+            42.
         freed_bytes (int | Unset): The number of bytes freed as a result of this garbage collection. Example: 667.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     uuid: str | Unset = UNSET
@@ -41,83 +54,50 @@ class GarbageCollection:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        uuid = self.uuid
-
-        registry_name = self.registry_name
-
-        status = self.status
-
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
-            updated_at = self.updated_at.isoformat()
-
-        blobs_deleted = self.blobs_deleted
-
-        freed_bytes = self.freed_bytes
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if registry_name is not UNSET:
-            field_dict["registry_name"] = registry_name
-        if status is not UNSET:
-            field_dict["status"] = status
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updated_at"] = updated_at
-        if blobs_deleted is not UNSET:
-            field_dict["blobs_deleted"] = blobs_deleted
-        if freed_bytes is not UNSET:
-            field_dict["freed_bytes"] = freed_bytes
-
+        if not isinstance(self.uuid, Unset):
+            field_dict["uuid"] = self.uuid
+        if not isinstance(self.registry_name, Unset):
+            field_dict["registry_name"] = self.registry_name
+        if not isinstance(self.status, Unset):
+            field_dict["status"] = self.status
+        if not isinstance(self.created_at, Unset):
+            field_dict["created_at"] = self.created_at.isoformat()
+        if not isinstance(self.updated_at, Unset):
+            field_dict["updated_at"] = self.updated_at.isoformat()
+        if not isinstance(self.blobs_deleted, Unset):
+            field_dict["blobs_deleted"] = self.blobs_deleted
+        if not isinstance(self.freed_bytes, Unset):
+            field_dict["freed_bytes"] = self.freed_bytes
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
-
-        registry_name = d.pop("registry_name", UNSET)
-
-        status = d.pop("status", UNSET)
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
-
-        blobs_deleted = d.pop("blobs_deleted", UNSET)
-
-        freed_bytes = d.pop("freed_bytes", UNSET)
-
-        garbage_collection = cls(
-            uuid=uuid,
-            registry_name=registry_name,
-            status=status,
-            created_at=created_at,
-            updated_at=updated_at,
-            blobs_deleted=blobs_deleted,
-            freed_bytes=freed_bytes,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            uuid=optional(read_str, d.pop("uuid", None), f"{path}.uuid"),
+            registry_name=optional(
+                read_str, d.pop("registry_name", None), f"{path}.registry_name"
+            ),
+            status=optional(read_str, d.pop("status", None), f"{path}.status"),
+            created_at=optional(
+                read_datetime, d.pop("created_at", None), f"{path}.created_at"
+            ),
+            updated_at=optional(
+                read_datetime, d.pop("updated_at", None), f"{path}.updated_at"
+            ),
+            blobs_deleted=optional(
+                read_int, d.pop("blobs_deleted", None), f"{path}.blobs_deleted"
+            ),
+            freed_bytes=optional(
+                read_int, d.pop("freed_bytes", None), f"{path}.freed_bytes"
+            ),
         )
-
-        garbage_collection.additional_properties = d
-        return garbage_collection
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,61 +2,61 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.garbage_collection import GarbageCollection
 
 
-T = TypeVar("T", bound="GarbageCollectionResponse")
-
-
 @_attrs_define
 class GarbageCollectionResponse:
-    """
+    """The ``/components/schemas/garbage_collection_response`` object of the API.
+
     Attributes:
         garbage_collection (GarbageCollection | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     garbage_collection: GarbageCollection | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        garbage_collection: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.garbage_collection, Unset):
-            garbage_collection = self.garbage_collection.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if garbage_collection is not UNSET:
-            field_dict["garbage_collection"] = garbage_collection
-
+        if not isinstance(self.garbage_collection, Unset):
+            field_dict["garbage_collection"] = self.garbage_collection.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.garbage_collection import GarbageCollection
 
-        d = dict(src_dict)
-        _garbage_collection = d.pop("garbage_collection", UNSET)
-        garbage_collection: GarbageCollection | Unset
-        if isinstance(_garbage_collection, Unset):
-            garbage_collection = UNSET
-        else:
-            garbage_collection = GarbageCollection.from_dict(_garbage_collection)
-
-        garbage_collection_response = cls(
-            garbage_collection=garbage_collection,
+        d = read_object(src_dict, path)
+        result = cls(
+            garbage_collection=optional(
+                GarbageCollection.from_dict,
+                d.pop("garbage_collection", None),
+                f"{path}.garbage_collection",
+            ),
         )
-
-        garbage_collection_response.additional_properties = d
-        return garbage_collection_response
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,68 +2,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    list_of,
+    optional,
+    read_object,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from ..models.garbage_collection import GarbageCollection
 
 
-T = TypeVar("T", bound="GarbageCollectionsResponse")
-
-
 @_attrs_define
 class GarbageCollectionsResponse:
-    """
+    """The ``/components/schemas/garbage_collections_response`` object of the API.
+
     Attributes:
         garbage_collections (list[GarbageCollection] | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     garbage_collections: list[GarbageCollection] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        garbage_collections: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.garbage_collections, Unset):
-            garbage_collections = []
-            for garbage_collections_item_data in self.garbage_collections:
-                garbage_collections_item = garbage_collections_item_data.to_dict()
-                garbage_collections.append(garbage_collections_item)
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if garbage_collections is not UNSET:
-            field_dict["garbage_collections"] = garbage_collections
-
+        if not isinstance(self.garbage_collections, Unset):
+            field_dict["garbage_collections"] = to_json(self.garbage_collections)
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.garbage_collection import GarbageCollection
 
-        d = dict(src_dict)
-        _garbage_collections = d.pop("garbage_collections", UNSET)
-        garbage_collections: list[GarbageCollection] | Unset = UNSET
-        if _garbage_collections is not UNSET:
-            garbage_collections = []
-            for garbage_collections_item_data in _garbage_collections:
-                garbage_collections_item = GarbageCollection.from_dict(
-                    garbage_collections_item_data
-                )
-
-                garbage_collections.append(garbage_collections_item)
-
-        garbage_collections_response = cls(
-            garbage_collections=garbage_collections,
+        d = read_object(src_dict, path)
+        result = cls(
+            garbage_collections=optional(
+                list_of(GarbageCollection.from_dict),
+                d.pop("garbage_collections", None),
+                f"{path}.garbage_collections",
+            ),
         )
-
-        garbage_collections_response.additional_properties = d
-        return garbage_collections_response
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,22 +3,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="Multiregistry")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_datetime,
+    read_int,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class Multiregistry:
-    """
+    """The ``/components/schemas/multiregistry`` object of the API.
+
     Attributes:
-        name (str | Unset): A globally unique name for the container registry. Must be lowercase and be composed only of
-            numbers, letters and `-`, up to a limit of 63 characters. Example: example.
+        name (str | Unset): A globally unique name for the container registry. Must be lowercase and be composed
+            only of numbers, letters and `-`, up to a limit of 63 characters. Example: example.
         created_at (datetime.datetime | Unset): A time value given in ISO8601 combined date and time format that
             represents when the registry was created. Example: 2020-03-21T16:02:37Z.
         region (str | Unset): Slug of the region where registry data is stored Example: fra1.
@@ -26,6 +33,11 @@ class Multiregistry:
         storage_usage_bytes_updated_at (datetime.datetime | Unset): The time at which the storage usage was updated.
             Storage usage is calculated asynchronously, and may not immediately reflect pushes to the registry. Example:
             2020-11-04T21:39:49.530562231Z.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     name: str | Unset = UNSET
@@ -36,75 +48,46 @@ class Multiregistry:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        name = self.name
-
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        region = self.region
-
-        storage_usage_bytes = self.storage_usage_bytes
-
-        storage_usage_bytes_updated_at: str | Unset = UNSET
-        if not isinstance(self.storage_usage_bytes_updated_at, Unset):
-            storage_usage_bytes_updated_at = (
-                self.storage_usage_bytes_updated_at.isoformat()
-            )
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if name is not UNSET:
-            field_dict["name"] = name
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if region is not UNSET:
-            field_dict["region"] = region
-        if storage_usage_bytes is not UNSET:
-            field_dict["storage_usage_bytes"] = storage_usage_bytes
-        if storage_usage_bytes_updated_at is not UNSET:
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.created_at, Unset):
+            field_dict["created_at"] = self.created_at.isoformat()
+        if not isinstance(self.region, Unset):
+            field_dict["region"] = self.region
+        if not isinstance(self.storage_usage_bytes, Unset):
+            field_dict["storage_usage_bytes"] = self.storage_usage_bytes
+        if not isinstance(self.storage_usage_bytes_updated_at, Unset):
             field_dict["storage_usage_bytes_updated_at"] = (
-                storage_usage_bytes_updated_at
+                self.storage_usage_bytes_updated_at.isoformat()
             )
-
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        region = d.pop("region", UNSET)
-
-        storage_usage_bytes = d.pop("storage_usage_bytes", UNSET)
-
-        _storage_usage_bytes_updated_at = d.pop("storage_usage_bytes_updated_at", UNSET)
-        storage_usage_bytes_updated_at: datetime.datetime | Unset
-        if isinstance(_storage_usage_bytes_updated_at, Unset):
-            storage_usage_bytes_updated_at = UNSET
-        else:
-            storage_usage_bytes_updated_at = datetime.datetime.fromisoformat(
-                _storage_usage_bytes_updated_at
-            )
-
-        multiregistry = cls(
-            name=name,
-            created_at=created_at,
-            region=region,
-            storage_usage_bytes=storage_usage_bytes,
-            storage_usage_bytes_updated_at=storage_usage_bytes_updated_at,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            name=optional(read_str, d.pop("name", None), f"{path}.name"),
+            created_at=optional(
+                read_datetime, d.pop("created_at", None), f"{path}.created_at"
+            ),
+            region=optional(read_str, d.pop("region", None), f"{path}.region"),
+            storage_usage_bytes=optional(
+                read_int,
+                d.pop("storage_usage_bytes", None),
+                f"{path}.storage_usage_bytes",
+            ),
+            storage_usage_bytes_updated_at=optional(
+                read_datetime,
+                d.pop("storage_usage_bytes_updated_at", None),
+                f"{path}.storage_usage_bytes_updated_at",
+            ),
         )
-
-        multiregistry.additional_properties = d
-        return multiregistry
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,61 +2,59 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.multiregistry import Multiregistry
 
 
-T = TypeVar("T", bound="MultiregistryInfoResponse")
-
-
 @_attrs_define
 class MultiregistryInfoResponse:
-    """
+    """The ``/components/schemas/multiregistry_info_response`` object of the API.
+
     Attributes:
         registry (Multiregistry | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     registry: Multiregistry | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        registry: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.registry, Unset):
-            registry = self.registry.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if registry is not UNSET:
-            field_dict["registry"] = registry
-
+        if not isinstance(self.registry, Unset):
+            field_dict["registry"] = self.registry.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.multiregistry import Multiregistry
 
-        d = dict(src_dict)
-        _registry = d.pop("registry", UNSET)
-        registry: Multiregistry | Unset
-        if isinstance(_registry, Unset):
-            registry = UNSET
-        else:
-            registry = Multiregistry.from_dict(_registry)
-
-        multiregistry_info_response = cls(
-            registry=registry,
+        d = read_object(src_dict, path)
+        result = cls(
+            registry=optional(
+                Multiregistry.from_dict, d.pop("registry", None), f"{path}.registry"
+            ),
         )
-
-        multiregistry_info_response.additional_properties = d
-        return multiregistry_info_response
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

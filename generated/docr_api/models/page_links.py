@@ -2,62 +2,60 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.page_links_pages import PageLinksPages
 
 
-T = TypeVar("T", bound="PageLinks")
-
-
 @_attrs_define
 class PageLinks:
-    """
+    """The ``/components/schemas/page_links`` object of the API.
+
     Attributes:
         pages (PageLinksPages | Unset):  Example: {'first': 'https://api.digitalocean.com/v2/account/keys?page=1',
             'prev': 'https://api.digitalocean.com/v2/account/keys?page=2'}.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     pages: PageLinksPages | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        pages: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.pages, Unset):
-            pages = self.pages.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if pages is not UNSET:
-            field_dict["pages"] = pages
-
+        if not isinstance(self.pages, Unset):
+            field_dict["pages"] = self.pages.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.page_links_pages import PageLinksPages
 
-        d = dict(src_dict)
-        _pages = d.pop("pages", UNSET)
-        pages: PageLinksPages | Unset
-        if isinstance(_pages, Unset):
-            pages = UNSET
-        else:
-            pages = PageLinksPages.from_dict(_pages)
-
-        page_links = cls(
-            pages=pages,
+        d = read_object(src_dict, path)
+        result = cls(
+            pages=optional(
+                PageLinksPages.from_dict, d.pop("pages", None), f"{path}.pages"
+            ),
         )
-
-        page_links.additional_properties = d
-        return page_links
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,22 +2,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="PageLinksPages")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class PageLinksPages:
-    """
+    """The ``pages`` object of the API.
+
     Example:
         {'first': 'https://api.digitalocean.com/v2/account/keys?page=1', 'prev':
-            'https://api.digitalocean.com/v2/account/keys?page=2'}
+        'https://api.digitalocean.com/v2/account/keys?page=2'}
 
     Attributes:
         first (str | Unset): URI of the first page of the results. Example:
@@ -26,7 +31,13 @@ class PageLinksPages:
             https://api.digitalocean.com/v2/images?page=1.
         next_ (str | Unset): URI of the next page of the results. Example:
             https://api.digitalocean.com/v2/images?page=2.
-        last (str | Unset): URI of the last page of the results. Example: https://api.digitalocean.com/v2/images?page=2.
+        last (str | Unset): URI of the last page of the results. Example:
+            https://api.digitalocean.com/v2/images?page=2.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     first: str | Unset = UNSET
@@ -36,48 +47,31 @@ class PageLinksPages:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        first = self.first
-
-        prev = self.prev
-
-        next_ = self.next_
-
-        last = self.last
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if first is not UNSET:
-            field_dict["first"] = first
-        if prev is not UNSET:
-            field_dict["prev"] = prev
-        if next_ is not UNSET:
-            field_dict["next"] = next_
-        if last is not UNSET:
-            field_dict["last"] = last
-
+        if not isinstance(self.first, Unset):
+            field_dict["first"] = self.first
+        if not isinstance(self.prev, Unset):
+            field_dict["prev"] = self.prev
+        if not isinstance(self.next_, Unset):
+            field_dict["next"] = self.next_
+        if not isinstance(self.last, Unset):
+            field_dict["last"] = self.last
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        first = d.pop("first", UNSET)
-
-        prev = d.pop("prev", UNSET)
-
-        next_ = d.pop("next", UNSET)
-
-        last = d.pop("last", UNSET)
-
-        page_links_pages = cls(
-            first=first,
-            prev=prev,
-            next_=next_,
-            last=last,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            first=optional(read_str, d.pop("first", None), f"{path}.first"),
+            prev=optional(read_str, d.pop("prev", None), f"{path}.prev"),
+            next_=optional(read_str, d.pop("next", None), f"{path}.next"),
+            last=optional(read_str, d.pop("last", None), f"{path}.last"),
         )
-
-        page_links_pages.additional_properties = d
-        return page_links_pages
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,23 +2,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="RepositoryBlob")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_int,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class RepositoryBlob:
-    """
+    """The ``/components/schemas/repository_blob`` object of the API.
+
     Attributes:
         digest (str | Unset): The digest of the blob Example:
             sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221.
         compressed_size_bytes (int | Unset): The compressed size of the blob in bytes. Example: 2803255.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     digest: str | Unset = UNSET
@@ -26,34 +37,29 @@ class RepositoryBlob:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        digest = self.digest
-
-        compressed_size_bytes = self.compressed_size_bytes
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if digest is not UNSET:
-            field_dict["digest"] = digest
-        if compressed_size_bytes is not UNSET:
-            field_dict["compressed_size_bytes"] = compressed_size_bytes
-
+        if not isinstance(self.digest, Unset):
+            field_dict["digest"] = self.digest
+        if not isinstance(self.compressed_size_bytes, Unset):
+            field_dict["compressed_size_bytes"] = self.compressed_size_bytes
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        digest = d.pop("digest", UNSET)
-
-        compressed_size_bytes = d.pop("compressed_size_bytes", UNSET)
-
-        repository_blob = cls(
-            digest=digest,
-            compressed_size_bytes=compressed_size_bytes,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            digest=optional(read_str, d.pop("digest", None), f"{path}.digest"),
+            compressed_size_bytes=optional(
+                read_int,
+                d.pop("compressed_size_bytes", None),
+                f"{path}.compressed_size_bytes",
+            ),
         )
-
-        repository_blob.additional_properties = d
-        return repository_blob
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="RepositoryTag")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_datetime,
+    read_int,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class RepositoryTag:
-    """
+    """The ``/components/schemas/repository_tag`` object of the API.
+
     Attributes:
         registry_name (str | Unset): The name of the container registry. Example: example.
         repository (str | Unset): The name of the repository. Example: repo-1.
@@ -23,9 +30,14 @@ class RepositoryTag:
         manifest_digest (str | Unset): The digest of the manifest associated with the tag. Example:
             sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221.
         compressed_size_bytes (int | Unset): The compressed size of the tag in bytes. Example: 2803255.
-        size_bytes (int | Unset): The uncompressed size of the tag in bytes (this size is calculated asynchronously so
-            it may not be immediately available). Example: 5861888.
+        size_bytes (int | Unset): The uncompressed size of the tag in bytes (this size is calculated asynchronously
+            so it may not be immediately available). Example: 5861888.
         updated_at (datetime.datetime | Unset): The time the tag was last updated. Example: 2020-04-09T23:54:25Z.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     registry_name: str | Unset = UNSET
@@ -38,76 +50,54 @@ class RepositoryTag:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        registry_name = self.registry_name
-
-        repository = self.repository
-
-        tag = self.tag
-
-        manifest_digest = self.manifest_digest
-
-        compressed_size_bytes = self.compressed_size_bytes
-
-        size_bytes = self.size_bytes
-
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
-            updated_at = self.updated_at.isoformat()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if registry_name is not UNSET:
-            field_dict["registry_name"] = registry_name
-        if repository is not UNSET:
-            field_dict["repository"] = repository
-        if tag is not UNSET:
-            field_dict["tag"] = tag
-        if manifest_digest is not UNSET:
-            field_dict["manifest_digest"] = manifest_digest
-        if compressed_size_bytes is not UNSET:
-            field_dict["compressed_size_bytes"] = compressed_size_bytes
-        if size_bytes is not UNSET:
-            field_dict["size_bytes"] = size_bytes
-        if updated_at is not UNSET:
-            field_dict["updated_at"] = updated_at
-
+        if not isinstance(self.registry_name, Unset):
+            field_dict["registry_name"] = self.registry_name
+        if not isinstance(self.repository, Unset):
+            field_dict["repository"] = self.repository
+        if not isinstance(self.tag, Unset):
+            field_dict["tag"] = self.tag
+        if not isinstance(self.manifest_digest, Unset):
+            field_dict["manifest_digest"] = self.manifest_digest
+        if not isinstance(self.compressed_size_bytes, Unset):
+            field_dict["compressed_size_bytes"] = self.compressed_size_bytes
+        if not isinstance(self.size_bytes, Unset):
+            field_dict["size_bytes"] = self.size_bytes
+        if not isinstance(self.updated_at, Unset):
+            field_dict["updated_at"] = self.updated_at.isoformat()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        registry_name = d.pop("registry_name", UNSET)
-
-        repository = d.pop("repository", UNSET)
-
-        tag = d.pop("tag", UNSET)
-
-        manifest_digest = d.pop("manifest_digest", UNSET)
-
-        compressed_size_bytes = d.pop("compressed_size_bytes", UNSET)
-
-        size_bytes = d.pop("size_bytes", UNSET)
-
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
-
-        repository_tag = cls(
-            registry_name=registry_name,
-            repository=repository,
-            tag=tag,
-            manifest_digest=manifest_digest,
-            compressed_size_bytes=compressed_size_bytes,
-            size_bytes=size_bytes,
-            updated_at=updated_at,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            registry_name=optional(
+                read_str, d.pop("registry_name", None), f"{path}.registry_name"
+            ),
+            repository=optional(
+                read_str, d.pop("repository", None), f"{path}.repository"
+            ),
+            tag=optional(read_str, d.pop("tag", None), f"{path}.tag"),
+            manifest_digest=optional(
+                read_str, d.pop("manifest_digest", None), f"{path}.manifest_digest"
+            ),
+            compressed_size_bytes=optional(
+                read_int,
+                d.pop("compressed_size_bytes", None),
+                f"{path}.compressed_size_bytes",
+            ),
+            size_bytes=optional(
+                read_int, d.pop("size_bytes", None), f"{path}.size_bytes"
+            ),
+            updated_at=optional(
+                read_datetime, d.pop("updated_at", None), f"{path}.updated_at"
+            ),
         )
-
-        repository_tag.additional_properties = d
-        return repository_tag
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    MISSING,
+    UNSET,
+    Unset,
+    list_of,
+    optional,
+    read_object,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from ..models.meta import Meta
@@ -15,21 +23,24 @@ if TYPE_CHECKING:
     from ..models.repository_tag import RepositoryTag
 
 
-T = TypeVar("T", bound="RepositoryTagsPage")
-
-
 @_attrs_define
 class RepositoryTagsPage:
-    """
+    """The ``/components/schemas/repository_tags_page`` object of the API.
+
     Example:
         {'tags': [{'registry_name': 'example', 'repository': 'repo-1', 'tag': 'latest', 'manifest_digest':
-            'sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221', 'compressed_size_bytes': 2803255,
-            'size_bytes': 5861888, 'updated_at': '2020-04-09T23:54:25Z'}], 'meta': {'total': 1}}
+        'sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221', 'compressed_size_bytes': 2803255,
+        'size_bytes': 5861888, 'updated_at': '2020-04-09T23:54:25Z'}], 'meta': {'total': 1}}
 
     Attributes:
         meta (Meta): Information about the response itself.
         tags (list[RepositoryTag] | Unset):
         links (PageLinks | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     meta: Meta
@@ -38,66 +49,33 @@ class RepositoryTagsPage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        meta = self.meta.to_dict()
-
-        tags: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.tags, Unset):
-            tags = []
-            for tags_item_data in self.tags:
-                tags_item = tags_item_data.to_dict()
-                tags.append(tags_item)
-
-        links: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.links, Unset):
-            links = self.links.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "meta": meta,
-            }
-        )
-        if tags is not UNSET:
-            field_dict["tags"] = tags
-        if links is not UNSET:
-            field_dict["links"] = links
-
+        field_dict["meta"] = self.meta.to_dict()
+        if not isinstance(self.tags, Unset):
+            field_dict["tags"] = to_json(self.tags)
+        if not isinstance(self.links, Unset):
+            field_dict["links"] = self.links.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.meta import Meta
         from ..models.page_links import PageLinks
         from ..models.repository_tag import RepositoryTag
 
-        d = dict(src_dict)
-        meta = Meta.from_dict(d.pop("meta"))
-
-        _tags = d.pop("tags", UNSET)
-        tags: list[RepositoryTag] | Unset = UNSET
-        if _tags is not UNSET:
-            tags = []
-            for tags_item_data in _tags:
-                tags_item = RepositoryTag.from_dict(tags_item_data)
-
-                tags.append(tags_item)
-
-        _links = d.pop("links", UNSET)
-        links: PageLinks | Unset
-        if isinstance(_links, Unset):
-            links = UNSET
-        else:
-            links = PageLinks.from_dict(_links)
-
-        repository_tags_page = cls(
-            meta=meta,
-            tags=tags,
-            links=links,
+        d = read_object(src_dict, path)
+        result = cls(
+            meta=Meta.from_dict(d.pop("meta", MISSING), f"{path}.meta"),
+            tags=optional(
+                list_of(RepositoryTag.from_dict), d.pop("tags", None), f"{path}.tags"
+            ),
+            links=optional(PageLinks.from_dict, d.pop("links", None), f"{path}.links"),
         )
-
-        repository_tags_page.additional_properties = d
-        return repository_tags_page
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

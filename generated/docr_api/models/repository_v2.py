@@ -2,29 +2,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_int,
+    read_object,
+    read_str,
+)
 
 if TYPE_CHECKING:
     from ..models.repository_manifest import RepositoryManifest
 
 
-T = TypeVar("T", bound="RepositoryV2")
-
-
 @_attrs_define
 class RepositoryV2:
-    """
+    """The ``/components/schemas/repository_v2`` object of the API.
+
     Attributes:
         registry_name (str | Unset): The name of the container registry. Example: example.
         name (str | Unset): The name of the repository. Example: repo-1.
         latest_manifest (RepositoryManifest | Unset):
         tag_count (int | Unset): The number of tags in the repository. Example: 1.
         manifest_count (int | Unset): The number of manifests in the repository. Example: 1.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     registry_name: str | Unset = UNSET
@@ -35,64 +45,44 @@ class RepositoryV2:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        registry_name = self.registry_name
-
-        name = self.name
-
-        latest_manifest: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.latest_manifest, Unset):
-            latest_manifest = self.latest_manifest.to_dict()
-
-        tag_count = self.tag_count
-
-        manifest_count = self.manifest_count
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if registry_name is not UNSET:
-            field_dict["registry_name"] = registry_name
-        if name is not UNSET:
-            field_dict["name"] = name
-        if latest_manifest is not UNSET:
-            field_dict["latest_manifest"] = latest_manifest
-        if tag_count is not UNSET:
-            field_dict["tag_count"] = tag_count
-        if manifest_count is not UNSET:
-            field_dict["manifest_count"] = manifest_count
-
+        if not isinstance(self.registry_name, Unset):
+            field_dict["registry_name"] = self.registry_name
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.latest_manifest, Unset):
+            field_dict["latest_manifest"] = self.latest_manifest.to_dict()
+        if not isinstance(self.tag_count, Unset):
+            field_dict["tag_count"] = self.tag_count
+        if not isinstance(self.manifest_count, Unset):
+            field_dict["manifest_count"] = self.manifest_count
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.repository_manifest import RepositoryManifest
 
-        d = dict(src_dict)
-        registry_name = d.pop("registry_name", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        _latest_manifest = d.pop("latest_manifest", UNSET)
-        latest_manifest: RepositoryManifest | Unset
-        if isinstance(_latest_manifest, Unset):
-            latest_manifest = UNSET
-        else:
-            latest_manifest = RepositoryManifest.from_dict(_latest_manifest)
-
-        tag_count = d.pop("tag_count", UNSET)
-
-        manifest_count = d.pop("manifest_count", UNSET)
-
-        repository_v2 = cls(
-            registry_name=registry_name,
-            name=name,
-            latest_manifest=latest_manifest,
-            tag_count=tag_count,
-            manifest_count=manifest_count,
+        d = read_object(src_dict, path)
+        result = cls(
+            registry_name=optional(
+                read_str, d.pop("registry_name", None), f"{path}.registry_name"
+            ),
+            name=optional(read_str, d.pop("name", None), f"{path}.name"),
+            latest_manifest=optional(
+                RepositoryManifest.from_dict,
+                d.pop("latest_manifest", None),
+                f"{path}.latest_manifest",
+            ),
+            tag_count=optional(read_int, d.pop("tag_count", None), f"{path}.tag_count"),
+            manifest_count=optional(
+                read_int, d.pop("manifest_count", None), f"{path}.manifest_count"
+            ),
         )
-
-        repository_v2.additional_properties = d
-        return repository_v2
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

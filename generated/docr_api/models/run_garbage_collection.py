@@ -2,57 +2,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.run_garbage_collection_type import RunGarbageCollectionType
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="RunGarbageCollection")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class RunGarbageCollection:
-    """
+    """The ``/components/schemas/run_garbage_collection`` object of the API.
+
     Attributes:
-        type_ (RunGarbageCollectionType | Unset): Type of the garbage collection to run against this registry Example:
-            unreferenced blobs only.
+        type_ (str | Unset): Type of the garbage collection to run against this registry Example: unreferenced blobs
+            only.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
-    type_: RunGarbageCollectionType | Unset = UNSET
+    type_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
+        if not isinstance(self.type_, Unset):
+            field_dict["type"] = self.type_
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        _type_ = d.pop("type", UNSET)
-        type_: RunGarbageCollectionType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = RunGarbageCollectionType(_type_)
-
-        run_garbage_collection = cls(
-            type_=type_,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            type_=optional(read_str, d.pop("type", None), f"{path}.type"),
         )
-
-        run_garbage_collection.additional_properties = d
-        return run_garbage_collection
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -3,29 +3,38 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_datetime,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.subscription_tier_base import SubscriptionTierBase
 
 
-T = TypeVar("T", bound="Subscription")
-
-
 @_attrs_define
 class Subscription:
-    """
+    """The ``/components/schemas/subscription`` object of the API.
+
     Attributes:
         tier (SubscriptionTierBase | Unset):
         created_at (datetime.datetime | Unset): The time at which the subscription was created. Example:
             2020-01-23T21:19:12Z.
         updated_at (datetime.datetime | Unset): The time at which the subscription was last updated. Example:
             2020-11-05T15:53:24Z.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     tier: SubscriptionTierBase | Unset = UNSET
@@ -34,64 +43,36 @@ class Subscription:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        tier: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.tier, Unset):
-            tier = self.tier.to_dict()
-
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
-            updated_at = self.updated_at.isoformat()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if tier is not UNSET:
-            field_dict["tier"] = tier
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updated_at"] = updated_at
-
+        if not isinstance(self.tier, Unset):
+            field_dict["tier"] = self.tier.to_dict()
+        if not isinstance(self.created_at, Unset):
+            field_dict["created_at"] = self.created_at.isoformat()
+        if not isinstance(self.updated_at, Unset):
+            field_dict["updated_at"] = self.updated_at.isoformat()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.subscription_tier_base import SubscriptionTierBase
 
-        d = dict(src_dict)
-        _tier = d.pop("tier", UNSET)
-        tier: SubscriptionTierBase | Unset
-        if isinstance(_tier, Unset):
-            tier = UNSET
-        else:
-            tier = SubscriptionTierBase.from_dict(_tier)
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
-
-        subscription = cls(
-            tier=tier,
-            created_at=created_at,
-            updated_at=updated_at,
+        d = read_object(src_dict, path)
+        result = cls(
+            tier=optional(
+                SubscriptionTierBase.from_dict, d.pop("tier", None), f"{path}.tier"
+            ),
+            created_at=optional(
+                read_datetime, d.pop("created_at", None), f"{path}.created_at"
+            ),
+            updated_at=optional(
+                read_datetime, d.pop("updated_at", None), f"{path}.updated_at"
+            ),
         )
-
-        subscription.additional_properties = d
-        return subscription
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

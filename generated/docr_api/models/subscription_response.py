@@ -2,61 +2,61 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_object,
+)
 
 if TYPE_CHECKING:
     from ..models.subscription import Subscription
 
 
-T = TypeVar("T", bound="SubscriptionResponse")
-
-
 @_attrs_define
 class SubscriptionResponse:
-    """
+    """The ``/components/schemas/subscription_response`` object of the API.
+
     Attributes:
         subscription (Subscription | Unset):
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     subscription: Subscription | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        subscription: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.subscription, Unset):
-            subscription = self.subscription.to_dict()
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if subscription is not UNSET:
-            field_dict["subscription"] = subscription
-
+        if not isinstance(self.subscription, Unset):
+            field_dict["subscription"] = self.subscription.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
         from ..models.subscription import Subscription
 
-        d = dict(src_dict)
-        _subscription = d.pop("subscription", UNSET)
-        subscription: Subscription | Unset
-        if isinstance(_subscription, Unset):
-            subscription = UNSET
-        else:
-            subscription = Subscription.from_dict(_subscription)
-
-        subscription_response = cls(
-            subscription=subscription,
+        d = read_object(src_dict, path)
+        result = cls(
+            subscription=optional(
+                Subscription.from_dict,
+                d.pop("subscription", None),
+                f"{path}.subscription",
+            ),
         )
-
-        subscription_response.additional_properties = d
-        return subscription_response
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

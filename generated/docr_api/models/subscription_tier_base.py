@@ -2,33 +2,45 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="SubscriptionTierBase")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_bool,
+    read_int,
+    read_object,
+    read_str,
+)
 
 
 @_attrs_define
 class SubscriptionTierBase:
-    """
+    """The ``/components/schemas/subscription_tier_base`` object of the API.
+
     Attributes:
         name (str | Unset): The name of the subscription tier. Example: Basic.
         slug (str | Unset): The slug identifier of the subscription tier. Example: basic.
-        included_repositories (int | Unset): The number of repositories included in the subscription tier. `0` indicates
-            that the subscription tier includes unlimited repositories. Example: 5.
-        included_storage_bytes (int | Unset): The amount of storage included in the subscription tier in bytes. Example:
-            5368709120.
+        included_repositories (int | Unset): The number of repositories included in the subscription tier. `0`
+            indicates that the subscription tier includes unlimited repositories. Example: 5.
+        included_storage_bytes (int | Unset): The amount of storage included in the subscription tier in bytes.
+            Example: 5368709120.
         allow_storage_overage (bool | Unset): A boolean indicating whether the subscription tier supports additional
             storage above what is included in the base plan at an additional cost per GiB used. Example: True.
-        included_bandwidth_bytes (int | Unset): The amount of outbound data transfer included in the subscription tier
-            in bytes. Example: 5368709120.
+        included_bandwidth_bytes (int | Unset): The amount of outbound data transfer included in the subscription
+            tier in bytes. Example: 5368709120.
         monthly_price_in_cents (int | Unset): The monthly cost of the subscription tier in cents. Example: 500.
-        storage_overage_price_in_cents (int | Unset): The price paid in cents per GiB for additional storage beyond what
-            is included in the subscription plan. Example: 2.
+        storage_overage_price_in_cents (int | Unset): The price paid in cents per GiB for additional storage beyond
+            what is included in the subscription plan. Example: 2.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     name: str | Unset = UNSET
@@ -42,78 +54,69 @@ class SubscriptionTierBase:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        name = self.name
-
-        slug = self.slug
-
-        included_repositories = self.included_repositories
-
-        included_storage_bytes = self.included_storage_bytes
-
-        allow_storage_overage = self.allow_storage_overage
-
-        included_bandwidth_bytes = self.included_bandwidth_bytes
-
-        monthly_price_in_cents = self.monthly_price_in_cents
-
-        storage_overage_price_in_cents = self.storage_overage_price_in_cents
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if name is not UNSET:
-            field_dict["name"] = name
-        if slug is not UNSET:
-            field_dict["slug"] = slug
-        if included_repositories is not UNSET:
-            field_dict["included_repositories"] = included_repositories
-        if included_storage_bytes is not UNSET:
-            field_dict["included_storage_bytes"] = included_storage_bytes
-        if allow_storage_overage is not UNSET:
-            field_dict["allow_storage_overage"] = allow_storage_overage
-        if included_bandwidth_bytes is not UNSET:
-            field_dict["included_bandwidth_bytes"] = included_bandwidth_bytes
-        if monthly_price_in_cents is not UNSET:
-            field_dict["monthly_price_in_cents"] = monthly_price_in_cents
-        if storage_overage_price_in_cents is not UNSET:
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.slug, Unset):
+            field_dict["slug"] = self.slug
+        if not isinstance(self.included_repositories, Unset):
+            field_dict["included_repositories"] = self.included_repositories
+        if not isinstance(self.included_storage_bytes, Unset):
+            field_dict["included_storage_bytes"] = self.included_storage_bytes
+        if not isinstance(self.allow_storage_overage, Unset):
+            field_dict["allow_storage_overage"] = self.allow_storage_overage
+        if not isinstance(self.included_bandwidth_bytes, Unset):
+            field_dict["included_bandwidth_bytes"] = self.included_bandwidth_bytes
+        if not isinstance(self.monthly_price_in_cents, Unset):
+            field_dict["monthly_price_in_cents"] = self.monthly_price_in_cents
+        if not isinstance(self.storage_overage_price_in_cents, Unset):
             field_dict["storage_overage_price_in_cents"] = (
-                storage_overage_price_in_cents
+                self.storage_overage_price_in_cents
             )
-
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        slug = d.pop("slug", UNSET)
-
-        included_repositories = d.pop("included_repositories", UNSET)
-
-        included_storage_bytes = d.pop("included_storage_bytes", UNSET)
-
-        allow_storage_overage = d.pop("allow_storage_overage", UNSET)
-
-        included_bandwidth_bytes = d.pop("included_bandwidth_bytes", UNSET)
-
-        monthly_price_in_cents = d.pop("monthly_price_in_cents", UNSET)
-
-        storage_overage_price_in_cents = d.pop("storage_overage_price_in_cents", UNSET)
-
-        subscription_tier_base = cls(
-            name=name,
-            slug=slug,
-            included_repositories=included_repositories,
-            included_storage_bytes=included_storage_bytes,
-            allow_storage_overage=allow_storage_overage,
-            included_bandwidth_bytes=included_bandwidth_bytes,
-            monthly_price_in_cents=monthly_price_in_cents,
-            storage_overage_price_in_cents=storage_overage_price_in_cents,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            name=optional(read_str, d.pop("name", None), f"{path}.name"),
+            slug=optional(read_str, d.pop("slug", None), f"{path}.slug"),
+            included_repositories=optional(
+                read_int,
+                d.pop("included_repositories", None),
+                f"{path}.included_repositories",
+            ),
+            included_storage_bytes=optional(
+                read_int,
+                d.pop("included_storage_bytes", None),
+                f"{path}.included_storage_bytes",
+            ),
+            allow_storage_overage=optional(
+                read_bool,
+                d.pop("allow_storage_overage", None),
+                f"{path}.allow_storage_overage",
+            ),
+            included_bandwidth_bytes=optional(
+                read_int,
+                d.pop("included_bandwidth_bytes", None),
+                f"{path}.included_bandwidth_bytes",
+            ),
+            monthly_price_in_cents=optional(
+                read_int,
+                d.pop("monthly_price_in_cents", None),
+                f"{path}.monthly_price_in_cents",
+            ),
+            storage_overage_price_in_cents=optional(
+                read_int,
+                d.pop("storage_overage_price_in_cents", None),
+                f"{path}.storage_overage_price_in_cents",
+            ),
         )
-
-        subscription_tier_base.additional_properties = d
-        return subscription_tier_base
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,49 +2,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="UpdateGarbageCollection")
+from ..types import (
+    UNSET,
+    Unset,
+    optional,
+    read_bool,
+    read_object,
+)
 
 
 @_attrs_define
 class UpdateGarbageCollection:
-    """
+    """The ``/components/schemas/update_garbage_collection`` object of the API.
+
     Attributes:
         cancel (bool | Unset): A boolean value indicating that the garbage collection should be cancelled. Example:
             True.
+
+    ``from_dict`` is strict on types and tolerant of absence: an optional property that is
+    absent or null is ``UNSET``; a value of the wrong type, or a required property missing,
+    raises ``InvalidField`` with its JSON path. Unknown keys are kept in
+    ``additional_properties``, and ``to_dict`` gives them back.
     """
 
     cancel: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        cancel = self.cancel
-
+        """The JSON object, unknown keys included."""
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if cancel is not UNSET:
-            field_dict["cancel"] = cancel
-
+        if not isinstance(self.cancel, Unset):
+            field_dict["cancel"] = self.cancel
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        cancel = d.pop("cancel", UNSET)
-
-        update_garbage_collection = cls(
-            cancel=cancel,
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
+        """Read the JSON object found at ``path`` (``""``: the top level) strictly; see the class docstring."""
+        d = read_object(src_dict, path)
+        result = cls(
+            cancel=optional(read_bool, d.pop("cancel", None), f"{path}.cancel"),
         )
-
-        update_garbage_collection.additional_properties = d
-        return update_garbage_collection
+        result.additional_properties = d
+        return result
 
     @property
     def additional_keys(self) -> list[str]:
