@@ -8,10 +8,18 @@ STAMP  := $(VENV)/.installed
 
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
+# pip >= 25.1 reads PEP 735 [dependency-groups] (--group); constraints.txt pins pip too.
+# The dev group brings hatchling, so the editable install builds without an isolated env.
+# $(WHEELHOUSE): docr's runtime dependencies as wheels, for tests/test_distribution.py to
+# install the built wheel into a fresh venv without the network.
+WHEELHOUSE := $(VENV)/wheelhouse
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
-	$(PIP) install -c constraints.txt -e '.[dev]'
+	$(PIP) install -c constraints.txt --upgrade pip
+	$(PIP) install -c constraints.txt --group dev
+	$(PIP) install -c constraints.txt --no-build-isolation -e '.[cli]'
+	rm -rf $(WHEELHOUSE)
+	$(PIP) download -c constraints.txt --no-build-isolation --dest $(WHEELHOUSE) .
 	touch $@
 
 ## make demo: the main job, the CLI listing manifests (on the embedded fake API without an account)
@@ -38,13 +46,13 @@ sync-spec: $(STAMP)
 
 ## make bench: benchmarks against the fake API (not part of make test)
 bench: $(STAMP)
-	$(PIP) install -c constraints.txt -e '.[dev,bench]'
+	$(PIP) install -c constraints.txt --group bench
 	$(BIN)/python benchmarks/run.py
 
 ## make lock: pin what .venv has now into constraints.txt (after changing dependencies)
 lock: $(STAMP)
-	$(PIP) install -e '.[dev,bench]'
-	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^docr=='; } > constraints.txt.new
+	$(PIP) install -c constraints.txt --no-build-isolation -e '.[cli]' --group dev --group bench
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -E '^(docr|setuptools)=='; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:

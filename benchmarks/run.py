@@ -54,7 +54,7 @@ def main() -> int:
         " narrows its window when little of it is left.",
     ]
     if not have_pydo:
-        notes.append("SKIPPED pydo: not installed (`pip install -e '.[bench]'`).")
+        notes.append("SKIPPED pydo: not installed (`make bench` installs it: `pip install --group bench`).")
     if script is None:
         notes.append("TODO docr-cli: `docr manifests --help` does not work in this checkout yet; CLI not measured.")
     reps = (1, 1) if args.quick else (3, 5)
@@ -131,7 +131,7 @@ def main() -> int:
     if have_plot:
         _report.plot(series, RESULTS / "time_vs_size.png", LATENCIES[-1], 20, CONCURRENCY)
     else:
-        print("SKIPPED the plot: matplotlib is not installed (`pip install -e '.[bench]'`).")
+        print("SKIPPED the plot: matplotlib is not installed (`make bench` installs it: `pip install --group bench`).")
     print(f"wrote {RESULTS / 'latest.md'}" + (f" and {RESULTS / 'time_vs_size.png'}" if have_plot else ""))
     return 0
 
