@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 
-from docr import _cli_manifests
-from docr._cli import main
-from docr._cli_filters import Selection
-from docr._cli_output import Summary
-from docr._cli_progress import PageProgress
-from docr._cli_table import TableWriter
 from docr._models import Manifest, ManifestPage
 from docr._version import __version__
+from docr.cli import _manifests, main
+from docr.cli._filters import Selection
+from docr.cli._output import Summary
+from docr.cli._progress import PageProgress
+from docr.cli._table import TableWriter
 from docr.testing import FakeRegistry
 
 NOW = dt.datetime(2026, 5, 2, 12, 0, tzinfo=dt.UTC)
@@ -82,7 +81,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_retries_without
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(_cli_manifests, "now", lambda: NOW)
+    monkeypatch.setattr(_manifests, "now", lambda: NOW)
 
 
 @pytest.fixture
@@ -364,7 +363,7 @@ def test_bad_api_url_is_a_usage_error(docr: Any) -> None:
 
 
 def test_plain_http_to_another_machine_is_warned_about(docr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_cli_manifests, "make_client", lambda *args, **kwargs: _Stop())
+    monkeypatch.setattr(_manifests, "make_client", lambda *args, **kwargs: _Stop())
     run = docr("--api-url", "http://registry-proxy.internal", api=False)
     assert run.err.startswith("docr: warning: http://registry-proxy.internal is plain http: the token travels")
 
@@ -485,7 +484,7 @@ def test_unexpected_errors_are_one_line_and_a_traceback_with_verbose(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(_cli_manifests, "make_client", broken)
+    monkeypatch.setattr(_manifests, "make_client", broken)
     run = docr()
     assert (run.code, run.err) == (1, "docr: unexpected error: RuntimeError: boom (run with -v for the traceback)\n")
     verbose = docr("-v")

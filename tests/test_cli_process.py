@@ -40,7 +40,7 @@ def docr(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.Com
 def test_help_imports_nothing_heavy(env: dict[str, str]) -> None:
     script = """
 import contextlib, io, sys
-from docr._cli import main
+from docr.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     codes = [main(["--help"]), main(["manifests", "--help"]), main(["--version"])]
 heavy = ("httpx", "rich", "yaml", "docr_api", "docr._client", "docr._errors", "docr.testing")

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from docr import Manifest
-from docr._cli_args import RepositoryRef, duration, parse_ref, per_page, positive_int
-from docr._cli_filters import Selection, sort_manifests
-from docr._cli_humanize import human_age, human_size, short_digest
-from docr._cli_output import Summary, make_writer
-from docr._cli_table import summary_line
-from docr._cli_token import Token, TokenError, find_token
+from docr.cli._args import RepositoryRef, duration, parse_ref, per_page, positive_int
+from docr.cli._filters import Selection, sort_manifests
+from docr.cli._humanize import human_age, human_size, short_digest
+from docr.cli._output import Summary, make_writer
+from docr.cli._table import summary_line
+from docr.cli._token import Token, TokenError, find_token
 
 NOW = dt.datetime(2026, 5, 2, 12, 0, tzinfo=dt.UTC)
 SECRET = "dop_v1_" + "s3cr3t" * 10

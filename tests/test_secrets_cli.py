@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 import docr
-from docr import _cli_manifests
-from docr._cli import main
+from docr.cli import _manifests, main
 from docr.testing import FakeRegistry
 
 SECRET = "dop_v1_" + "c0ffee" * 10
@@ -87,7 +86,7 @@ def test_an_echoing_proxy_cannot_make_the_cli_print_the_token(
         made._sleep = lambda seconds: None
         return made
 
-    monkeypatch.setattr(_cli_manifests, "make_client", client)
+    monkeypatch.setattr(_manifests, "make_client", client)
     with caplog.at_level(logging.DEBUG):
         code = main(["-v", "manifests", REF, "-o", "json"])
     out, err = capsys.readouterr()

@@ -15,12 +15,12 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from docr._cli_args import RepositoryRef, parse_ref
-from docr._cli_errors import EXIT_OK, UsageError, explain
-from docr._cli_filters import Selection
-from docr._cli_output import Summary, make_writer, streams
-from docr._cli_progress import PageProgress
-from docr._cli_token import ENV_VARS, Token, TokenError, find_token
+from docr.cli._args import RepositoryRef, parse_ref
+from docr.cli._errors import EXIT_OK, UsageError, explain
+from docr.cli._filters import Selection
+from docr.cli._output import Summary, make_writer, streams
+from docr.cli._progress import PageProgress
+from docr.cli._token import ENV_VARS, Token, TokenError, find_token
 
 if TYPE_CHECKING:
     import docr
@@ -116,7 +116,7 @@ def _connection(
 ) -> tuple[Token, str | None]:
     """The token and base URL: the embedded fake's for ``--demo``, else the user's."""
     if args.demo:
-        from docr._cli_demo import demo_registry
+        from docr.cli._demo import demo_registry
 
         demo = stack.enter_context(demo_registry(ref, now=clock))
         print(f"docr: {demo.notice}", file=stderr)

@@ -19,11 +19,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from docr._cli_args import DOCR_HOST, duration, per_page, positive_int
-from docr._cli_errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
-from docr._cli_filters import SORT_KEYS
-from docr._cli_output import FORMATS
 from docr._version import __version__
+from docr.cli._args import DOCR_HOST, duration, per_page, positive_int
+from docr.cli._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from docr.cli._filters import SORT_KEYS
+from docr.cli._output import FORMATS
 
 __all__ = ["build_parser", "main"]
 
@@ -171,9 +171,9 @@ def _run(args: argparse.Namespace, *, console: bool) -> int:
         return run(args)
     if console:
         _exit_soon_after_ctrl_c()
-    from docr import _cli_manifests
+    from docr.cli import _manifests
 
-    return _cli_manifests.run(args)
+    return _manifests.run(args)
 
 
 def _wants_fake_server(argv: Sequence[str]) -> bool:

@@ -4,7 +4,7 @@ Every format is a ``Writer``: ``add()`` for each manifest, then ``finish()`` onc
 complete. The line formats (``jsonl``, ``csv``, ``-q``) write each manifest as it arrives, so a
 pipe sees results while later pages load; ``json`` and ``table`` write once, at the end.
 
-The table lives in ``_cli_table`` (with ``rich``), imported only when a table is asked for.
+The table lives in ``_table`` (with ``rich``), imported only when a table is asked for.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from docr._cli_filters import ManifestLike
-from docr._cli_humanize import iso_time
+from docr.cli._filters import ManifestLike
+from docr.cli._humanize import iso_time
 
 __all__ = ["FORMATS", "DictManifest", "Summary", "Writer", "make_writer", "streams"]
 
@@ -125,7 +125,7 @@ def make_writer(
     if quiet:
         return QuietWriter(out)
     if output == "table":
-        from docr._cli_table import TableWriter
+        from docr.cli._table import TableWriter
 
         return TableWriter(out, now=now, full_digest=full_digest, header=header, width=width)
     if output == "json":

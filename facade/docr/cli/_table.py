@@ -11,8 +11,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from docr._cli_humanize import human_age, human_size, short_digest
-from docr._cli_output import DictManifest, Summary
+from docr.cli._humanize import human_age, human_size, short_digest
+from docr.cli._output import DictManifest, Summary
 
 __all__ = ["TableWriter", "summary_line"]
 
