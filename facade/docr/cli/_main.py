@@ -1,4 +1,4 @@
-"""The ``docr`` command line: ``docr manifests REF`` and ``docr fake-server``.
+"""The ``docr`` command line: parse, run one command, report its failure as one line on stderr.
 
 Usage::
 
@@ -7,8 +7,10 @@ Usage::
     docr manifests example/my/repo --demo                             # no account needed
     docr fake-server --port 8080                                      # a local fake API
 
-This module only builds the parser and runs a command; everything heavier (httpx, rich, yaml,
-the client) is imported by the command that needs it, so ``docr --help`` starts fast.
+This module only builds the parser and runs a command. The commands are listed in
+``_commands``, each in its own module, imported only when it runs (or its ``--help`` is shown);
+everything heavier (httpx, rich, yaml, the client) is imported by the command that needs it, so
+``docr --help`` starts fast and works without the 'cli' extra.
 """
 
 from __future__ import annotations
@@ -18,118 +20,49 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from docr._version import __version__
-from docr.cli._args import DOCR_HOST, duration, per_page, positive_int
-from docr.cli._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
-from docr.cli._filters import SORT_KEYS
-from docr.cli._output import FORMATS
+from docr.cli._commands import COMMANDS, EXTRA_MESSAGE, EXTRA_MODULES, extra_installed
+from docr.cli._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError, say
+from docr.cli._options import VERBOSE_HELP, add_verbose
+from docr.cli._sanitize import LINE_LIMIT, one_line, visible
 
 __all__ = ["build_parser", "main"]
 
-FAKE_SERVER = "fake-server"
-VERBOSE_HELP = "log each request to stderr (never the token); tracebacks on errors"
 INTERRUPT_GRACE = 1.0  # seconds Ctrl-C waits for the listing to unwind before exiting anyway
 
-_MANIFESTS_EPILOG = f"""\
-REF is [{DOCR_HOST}/]REGISTRY/REPOSITORY, without a tag or digest.
 
-The token comes from DIGITALOCEAN_TOKEN, then DIGITALOCEAN_ACCESS_TOKEN, then doctl's config
-file (the current context, or the one --context names). There is no --token flag.
-
-Exit codes: 0 ok, 1 API or network error, 2 usage error or no token, 130 interrupted.
-
-examples:
-  docr manifests {DOCR_HOST}/example/my/repo
-  docr manifests example/my/repo --sort size --limit 10
-  docr manifests example/my/repo --untagged --older-than 30d -q
-  docr manifests example/my/repo --tag 'v1.*' -o csv > manifests.csv
-  docr manifests example/my/repo --demo
-"""
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse quotes what was typed; a pasted escape sequence is shown, not run.
+        super().error(one_line(message, LINE_LIMIT))
 
 
-def build_parser(*, fake_server_options: bool = False) -> argparse.ArgumentParser:
-    """The parser; ``fake_server_options`` adds ``fake-server``'s own flags (imports the fake)."""
-    parser = argparse.ArgumentParser(
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command name, with the options of ``command`` (imports its module)."""
+    parser = _Parser(
         prog="docr",
-        description="List the manifests of a DigitalOcean Container Registry repository.",
+        description="Work with a DigitalOcean Container Registry: list manifests, serve a local fake API.",
     )
     parser.add_argument("--version", action="version", version=f"docr {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_manifests(commands)
-    fake = commands.add_parser(
-        FAKE_SERVER,
-        help="serve a local fake of the DigitalOcean registry API (for tests and demos)",
-        description="Serve a local fake of the DigitalOcean registry API until Ctrl-C.",
-    )
-    if fake_server_options:
-        from docr.testing._serve import add_arguments
-
-        add_arguments(fake)
+    for name, spec in COMMANDS.items():
+        if name != command:
+            commands.add_parser(name, help=spec.help)  # its options are never parsed in this run
+            continue
+        module = spec.load()
+        sub = commands.add_parser(
+            name,
+            help=spec.help,
+            description=module.DESCRIPTION,
+            epilog=module.EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        add_verbose(sub)
     return parser
-
-
-def _add_manifests(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = commands.add_parser(
-        "manifests",
-        help="list the manifests of a repository",
-        description="List the manifests of a repository, every page of them.",
-        epilog=_MANIFESTS_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cmd.add_argument("ref", metavar="REF", help=f"[{DOCR_HOST}/]REGISTRY/REPOSITORY, e.g. example/my/repo")
-
-    out = cmd.add_argument_group("output")
-    out.add_argument(
-        "-o",
-        "--output",
-        choices=FORMATS,
-        help="table (default on a terminal), json (default otherwise: an array of the API's objects),"
-        " jsonl (one object per line, as pages arrive) or csv",
-    )
-    out.add_argument("-q", "--quiet", action="store_true", help="print only full digests, one per line")
-    out.add_argument("--no-header", action="store_true", help="table and csv: no header (and no summary line)")
-    out.add_argument("--full-digest", action="store_true", help="table: show whole digests, not sha256:+12 hex")
-
-    pick = cmd.add_argument_group("filters and order (filters combine with AND)")
-    tagged = pick.add_mutually_exclusive_group()
-    tagged.add_argument("--untagged", action="store_true", help="only manifests without tags")
-    tagged.add_argument(
-        "--tag",
-        metavar="GLOB",
-        action="append",
-        dest="tags",
-        default=[],
-        help="only manifests with a tag matching GLOB (fnmatch, e.g. 'v1.*'); repeat for any of several",
-    )
-    pick.add_argument(
-        "--older-than", metavar="AGE", type=duration, help="only manifests updated more than AGE ago (30d, 12h, 2w)"
-    )
-    pick.add_argument("--newer-than", metavar="AGE", type=duration, help="only manifests updated less than AGE ago")
-    pick.add_argument(
-        "--sort", choices=SORT_KEYS, help="updated: newest first; size: largest first; digest (default: API order)"
-    )
-    pick.add_argument("--limit", metavar="N", type=positive_int, help="show at most N manifests (after filters)")
-
-    api = cmd.add_argument_group("API")
-    api.add_argument("--per-page", metavar="N", type=per_page, help="manifests per request, 1-200 (default 200)")
-    api.add_argument(
-        "--registries-endpoint",
-        action="store_true",
-        help="use the current /v2/registries/... path instead of the deprecated /v2/registry/...",
-    )
-    api.add_argument(
-        "--api-url",
-        metavar="URL",
-        help="API base URL (default $DIGITALOCEAN_API_URL, else https://api.digitalocean.com)",
-    )
-    api.add_argument("--context", metavar="NAME", help="use the token of this doctl auth context")
-    api.add_argument(
-        "--demo", action="store_true", help="list sample data from an embedded fake registry (no token needed)"
-    )
-    # Also accepted after the command; SUPPRESS keeps a `docr -v manifests` from being reset.
-    cmd.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,14 +74,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     try:
-        parser = build_parser(fake_server_options=_wants_fake_server(args_list))
+        name = _command_name(args_list)
+        parser = build_parser(name)
         try:
             args = parser.parse_args(args_list)
         except SystemExit as exit_:
             return _exit_code(exit_.code)
         verbose = bool(getattr(args, "verbose", False))
+        command = COMMANDS[args.command]
+        if command.needs_extra and not extra_installed():
+            say(EXTRA_MESSAGE, sys.stderr)
+            return EXIT_USAGE
         with _verbose_logging(verbose):
-            return _run(args, console=argv is None)
+            if argv is None and command.prompt_ctrl_c:
+                _exit_soon_after_ctrl_c()
+            return command.load().run(args)
     except KeyboardInterrupt:
         if argv is None:  # the console script: do not wait for worker threads at exit either
             _exit_now(EXIT_INTERRUPTED)
@@ -159,26 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] in EXTRA_MODULES:  # found, but broken
+            _report(EXTRA_MESSAGE, verbose)
+            return EXIT_USAGE
+        _report(f"unexpected error: {type(error).__name__}: {one_line(str(error))}", verbose, hint=True)
+        return EXIT_API
     except Exception as error:  # a bug: say so in one line, traceback with -v
-        _report(f"unexpected error: {type(error).__name__}: {error}", verbose, hint=True)
+        _report(f"unexpected error: {type(error).__name__}: {one_line(str(error))}", verbose, hint=True)
         return EXIT_API
 
 
-def _run(args: argparse.Namespace, *, console: bool) -> int:
-    if args.command == FAKE_SERVER:
-        from docr.testing._serve import run
-
-        return run(args)
-    if console:
-        _exit_soon_after_ctrl_c()
-    from docr.cli import _manifests
-
-    return _manifests.run(args)
-
-
-def _wants_fake_server(argv: Sequence[str]) -> bool:
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    return command == FAKE_SERVER
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command asked for: the first word not an option (docr's own options take no value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _exit_code(code: object) -> int:
@@ -189,10 +123,11 @@ def _exit_code(code: object) -> int:
 
 def _report(message: str, verbose: bool, *, hint: bool = False) -> None:
     if verbose:
-        traceback.print_exc(file=sys.stderr)
+        for line in traceback.format_exc().splitlines():  # may quote the server, so: bounded, visible
+            print(visible(line[:LINE_LIMIT]), file=sys.stderr)
     elif hint:
-        message += " (run with -v for the traceback)"
-    print(f"docr: {message}", file=sys.stderr)
+        message = f"{one_line(message, LINE_LIMIT - 40)} (run with -v for the traceback)"
+    say(message, sys.stderr)
 
 
 class _verbose_logging:
@@ -208,7 +143,7 @@ class _verbose_logging:
             return
         logger = logging.getLogger("docr")
         self._handler = logging.StreamHandler(sys.stderr)
-        self._handler.setFormatter(logging.Formatter("docr: debug: %(message)s"))
+        self._handler.setFormatter(_OneLineFormatter())
         self._level = logger.level
         logger.addHandler(self._handler)
         logger.setLevel(logging.DEBUG)
@@ -218,6 +153,13 @@ class _verbose_logging:
             logger = logging.getLogger("docr")
             logger.removeHandler(self._handler)
             logger.setLevel(self._level)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """``docr: debug: MESSAGE``, one safe line (a log record may quote the server)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"docr: debug: {one_line(record.getMessage(), LINE_LIMIT)}"
 
 
 def _exit_soon_after_ctrl_c() -> None:

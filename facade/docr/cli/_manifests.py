@@ -1,57 +1,82 @@
 """``docr manifests REF``: list a repository's manifests, filter, sort and print them.
 
 The steps, in order: parse REF (usage error before anything else), find a token (or start the
-embedded fake for ``--demo``), build the client (``make_client``, which tests replace), walk
-the listing with a progress bar on a terminal, select, print.
+embedded fake for ``--demo``), build the client (``_client.make_client``, which tests replace),
+walk the listing with a progress bar on a terminal, select, print.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
 
-from docr.cli._args import RepositoryRef, parse_ref
+from docr.cli import _client, _filters
+from docr.cli._args import DOCR_HOST, RepositoryRef, duration, parse_ref, positive_int
 from docr.cli._errors import EXIT_OK, UsageError, explain
-from docr.cli._filters import Selection
+from docr.cli._filters import SORT_KEYS, Selection
+from docr.cli._options import add_api_options, add_output_options, isatty, output_format
 from docr.cli._output import Summary, make_writer, streams
 from docr.cli._progress import PageProgress
-from docr.cli._token import ENV_VARS, Token, TokenError, find_token
 
-if TYPE_CHECKING:
-    import docr
+__all__ = ["DESCRIPTION", "EPILOG", "add_arguments", "run"]
 
-__all__ = ["make_client", "now", "run"]
+DESCRIPTION = "List the manifests of a repository, every page of them."
+EPILOG = f"""\
+REF is [{DOCR_HOST}/]REGISTRY/REPOSITORY, without a tag or digest.
 
-DEFAULT_API_URL = "https://api.digitalocean.com"
-API_URL_VARIABLE = "DIGITALOCEAN_API_URL"  # as doctl reads it
+The token comes from DIGITALOCEAN_TOKEN, then DIGITALOCEAN_ACCESS_TOKEN, then doctl's config
+file (the current context, or the one --context names). There is no --token flag.
+
+Exit codes: 0 ok, 1 API or network error, 2 usage error or no token, 130 interrupted.
+
+examples:
+  docr manifests {DOCR_HOST}/example/my/repo
+  docr manifests example/my/repo --sort size --limit 10
+  docr manifests example/my/repo --untagged --older-than 30d -q
+  docr manifests example/my/repo --tag 'v1.*' -o csv > manifests.csv
+  docr manifests example/my/repo --demo
+"""
 
 
-def now() -> dt.datetime:
-    """The moment ages are measured from (replaced in golden tests)."""
-    return dt.datetime.now(dt.UTC)
+def add_arguments(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("ref", metavar="REF", help=f"[{DOCR_HOST}/]REGISTRY/REPOSITORY, e.g. example/my/repo")
 
+    out = add_output_options(cmd, quiet_help="print only full digests, one per line")
+    out.add_argument("--full-digest", action="store_true", help="table: show whole digests, not sha256:+12 hex")
 
-def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -> docr.Client:
-    """The client for this run; the one place the CLI builds one (tests replace it)."""
-    from docr._client import Client
+    pick = cmd.add_argument_group("filters and order (filters combine with AND)")
+    tagged = pick.add_mutually_exclusive_group()
+    tagged.add_argument("--untagged", action="store_true", help="only manifests without tags")
+    tagged.add_argument(
+        "--tag",
+        metavar="GLOB",
+        action="append",
+        dest="tags",
+        default=[],
+        help="only manifests with a tag matching GLOB (fnmatch, e.g. 'v1.*'); repeat for any of several",
+    )
+    pick.add_argument(
+        "--older-than", metavar="AGE", type=duration, help="only manifests updated more than AGE ago (30d, 12h, 2w)"
+    )
+    pick.add_argument("--newer-than", metavar="AGE", type=duration, help="only manifests updated less than AGE ago")
+    pick.add_argument(
+        "--sort", choices=SORT_KEYS, help="updated: newest first; size: largest first; digest (default: API order)"
+    )
+    pick.add_argument("--limit", metavar="N", type=positive_int, help="show at most N manifests (after filters)")
 
-    if base_url is None:
-        return Client(token, registries_endpoint=args.registries_endpoint)
-    return Client(token, base_url=base_url, registries_endpoint=args.registries_endpoint)
+    add_api_options(cmd, items="manifests")
 
 
 def run(args: argparse.Namespace) -> int:
     from docr._errors import DocrError
+    from docr.cli._demo import demo_registry
 
     stdout, stderr = sys.stdout, sys.stderr
     ref = _repository(args)
-    output = args.output or ("table" if _isatty(stdout) else "json")
-    clock = now()
+    output = output_format(args, stdout)
+    clock = _filters.now()
     selection = Selection(
         now=clock,
         untagged=args.untagged,
@@ -65,16 +90,18 @@ def run(args: argparse.Namespace) -> int:
         output, stdout, now=clock, quiet=args.quiet, full_digest=args.full_digest, header=not args.no_header
     )
     # A bar beside lines streaming to the same terminal would garble both.
-    streaming_to_tty = streams(output, quiet=args.quiet) and selection.streams and _isatty(stdout)
+    streaming_to_tty = streams(output, quiet=args.quiet) and selection.streams and isatty(stdout)
 
     with contextlib.ExitStack() as stack:
-        token, base_url = _connection(args, ref, clock, stack, stderr)
+        connection = _client.connect(args, stack, stderr, demo=lambda: demo_registry(ref, now=clock))
         progress = stack.enter_context(
             PageProgress(stderr, enabled=not streaming_to_tty, label=str(ref), expected=selection.fetch_limit)
         )
         shown = compressed = 0
         try:
-            client = stack.enter_context(make_client(args, token=token.value, base_url=base_url))
+            client = stack.enter_context(
+                _client.make_client(args, token=connection.token.value, base_url=connection.base_url)
+            )
             paging = {} if args.per_page is None else {"per_page": args.per_page}
             listing = client.iter_manifests(
                 ref.registry, ref.repository, max_items=selection.fetch_limit, on_page=progress.on_page, **paging
@@ -85,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
                     shown += 1
                     compressed += manifest.compressed_size_bytes or 0
         except DocrError as error:
-            api_url = base_url or DEFAULT_API_URL
-            raise explain(error, target=str(ref), token_source=token.source, api_url=api_url) from error
+            token_source = connection.token.source
+            raise explain(error, target=str(ref), token_source=token_source, api_url=connection.api_url) from error
         progress.close()
         writer.finish(Summary(shown=shown, compressed_bytes=compressed, total=progress.total))
     return EXIT_OK
@@ -106,46 +133,8 @@ def _repository(args: argparse.Namespace) -> RepositoryRef:
         _names.repository_name(ref.repository)
     except DocrError as error:
         raise explain(error, target=str(ref)) from None
-    if args.demo and (args.api_url or args.context):
-        raise UsageError("--demo lists an embedded fake registry; drop --api-url and --context, or --demo")
+    _client.check_demo(args)
     return ref
-
-
-def _connection(
-    args: argparse.Namespace, ref: RepositoryRef, clock: dt.datetime, stack: contextlib.ExitStack, stderr: TextIO
-) -> tuple[Token, str | None]:
-    """The token and base URL: the embedded fake's for ``--demo``, else the user's."""
-    if args.demo:
-        from docr.cli._demo import demo_registry
-
-        demo = stack.enter_context(demo_registry(ref, now=clock))
-        print(f"docr: {demo.notice}", file=stderr)
-        return Token(demo.token, "--demo"), demo.url
-    token = _token(args.context)
-    base_url = args.api_url or os.environ.get(API_URL_VARIABLE) or None
-    if base_url is not None and _plain_http_off_this_machine(base_url):
-        print(f"docr: warning: {base_url} is plain http: the token travels unencrypted", file=stderr)
-    return token, base_url
-
-
-def _token(context: str | None) -> Token:
-    try:
-        token = find_token(context)
-    except TokenError as error:
-        raise UsageError(str(error)) from None
-    if token is None:
-        raise UsageError(
-            f"no API token: set {ENV_VARS[0]} (or {ENV_VARS[1]}, or run `doctl auth init`),"
-            " or try --demo to list sample data without an account"
-        )
-    return token
-
-
-def _plain_http_off_this_machine(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1")
 
 
 @contextlib.contextmanager
@@ -157,10 +146,3 @@ def _closing(listing: Iterator[object]) -> Iterator[None]:
         close = getattr(listing, "close", None)
         if close is not None:
             close()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
