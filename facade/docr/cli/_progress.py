@@ -2,7 +2,7 @@
 
 Shown only when stderr is a terminal and the listing spans more than one page, so pipes, CI
 logs and tests never see it; it disappears once the listing is complete. ``rich`` is imported
-only when the bar is actually shown.
+only when the bar is actually shown. The label is shown as text (``visible``), never markup.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TextIO
+
+from docr.cli._sanitize import one_line
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -39,7 +41,7 @@ class PageProgress:
     def __init__(self, stream: TextIO, *, enabled: bool, label: str, expected: int | None = None) -> None:
         self._stream = stream
         self._enabled = enabled and _isatty(stream)
-        self._label = label
+        self._label = one_line(label)
         self._expected = expected
         self._lock = threading.Lock()
         self._progress: Progress | None = None
@@ -75,7 +77,7 @@ class PageProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("manifests"),
