@@ -99,13 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
-    except ModuleNotFoundError as error:
-        if (error.name or "").partition(".")[0] in EXTRA_MODULES:  # found, but broken
-            _report(EXTRA_MESSAGE, verbose)
-            return EXIT_USAGE
-        _report(f"unexpected error: {type(error).__name__}: {one_line(str(error))}", verbose, hint=True)
-        return EXIT_API
     except Exception as error:  # a bug: say so in one line, traceback with -v
+        if isinstance(error, ModuleNotFoundError) and (error.name or "").partition(".")[0] in EXTRA_MODULES:
+            _report(EXTRA_MESSAGE, verbose)  # the extra was found, but part of it cannot be imported
+            return EXIT_USAGE
         _report(f"unexpected error: {type(error).__name__}: {one_line(str(error))}", verbose, hint=True)
         return EXIT_API
 

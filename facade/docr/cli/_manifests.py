@@ -16,8 +16,8 @@ from docr.cli import _client, _filters
 from docr.cli._args import DOCR_HOST, RepositoryRef, duration, parse_ref, positive_int
 from docr.cli._errors import EXIT_OK, UsageError, explain
 from docr.cli._filters import SORT_KEYS, Selection
-from docr.cli._options import add_api_options, add_output_options, isatty, output_format
-from docr.cli._output import Summary, make_writer, streams
+from docr.cli._options import add_api_options, add_output_options, output_format
+from docr.cli._output import Summary, isatty, make_writer, streams
 from docr.cli._progress import PageProgress
 
 __all__ = ["DESCRIPTION", "EPILOG", "add_arguments", "run"]

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from docr.cli._args import per_page
 from docr.cli._errors import UsageError
-from docr.cli._output import FORMATS
+from docr.cli._output import FORMATS, isatty
 from docr.cli._token import ENV_VARS, Token, TokenError, find_token
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "add_api_options",
     "add_output_options",
     "add_verbose",
-    "isatty",
     "output_format",
     "token",
 ]
@@ -93,10 +92,3 @@ def token(context: str | None) -> Token:
             " or try --demo to list sample data without an account"
         )
     return found
-
-
-def isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

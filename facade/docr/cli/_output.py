@@ -35,7 +35,7 @@ from docr.cli._filters import ManifestLike
 from docr.cli._humanize import iso_time
 from docr.cli._sanitize import is_clean, json_text, visible
 
-__all__ = ["FORMATS", "DictManifest", "Summary", "Writer", "make_writer", "streams"]
+__all__ = ["FORMATS", "DictManifest", "Summary", "Writer", "isatty", "make_writer", "streams"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 CSV_FIELDS = ("digest", "compressed_size_bytes", "size_bytes", "updated_at", "tags")
@@ -169,3 +169,11 @@ def make_writer(
 def streams(output: str, *, quiet: bool) -> bool:
     """Whether this format writes each manifest as it arrives."""
     return quiet or output in ("jsonl", "csv")
+
+
+def isatty(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (``False`` for a closed or unusual stream)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

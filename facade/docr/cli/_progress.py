@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from docr.cli._output import isatty
 from docr.cli._sanitize import one_line
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class PageProgress:
 
     def __init__(self, stream: TextIO, *, enabled: bool, label: str, expected: int | None = None) -> None:
         self._stream = stream
-        self._enabled = enabled and _isatty(stream)
+        self._enabled = enabled and isatty(stream)
         self._label = one_line(label)
         self._expected = expected
         self._lock = threading.Lock()
@@ -104,10 +105,3 @@ class PageProgress:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from docr.cli._humanize import human_age, human_size, short_digest
-from docr.cli._output import DictManifest, Summary
+from docr.cli._output import DictManifest, Summary, isatty
 from docr.cli._sanitize import visible
 
 __all__ = ["TableWriter", "summary_line"]
@@ -75,7 +75,7 @@ class TableWriter:
         table.add_column("Tags", overflow="fold", min_width=7)
         for row in self._rows:
             table.add_row(*map(Text, row), style="dim" if row[4] == UNTAGGED else None)
-        tty = _isatty(self._out)
+        tty = isatty(self._out)
         if tty and self._width is None:
             console = _console(self._out, width=None)
             console.print(table)
@@ -95,13 +95,6 @@ def _console(out: TextIO, *, width: int | None, plain: bool = False) -> Console:
     if plain:
         return Console(file=out, width=width, no_color=True, color_system=None, highlight=False, emoji=False)
     return Console(file=out, width=width, highlight=False, emoji=False)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def summary_line(summary: Summary) -> str:
