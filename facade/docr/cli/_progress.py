@@ -2,7 +2,7 @@
 
 Shown only when stderr is a terminal and the listing spans more than one page, so pipes, CI
 logs and tests never see it; it disappears once the listing is complete. ``rich`` is imported
-only when the bar is actually shown. The label is shown as text (``visible``), never markup.
+only when the bar is actually shown. The label is text (``one_line``: escaped, one line), never markup.
 """
 
 from __future__ import annotations
