@@ -38,13 +38,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture
 def cli_retries_without_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Clients the CLI builds skip their retry waits (the waits are tested in test_retry.py)."""
-    from docr import _cli_manifests
+    from docr.cli import _client
 
-    build = _cli_manifests.make_client
+    build = _client.make_client
 
     def no_sleep_client(*args: Any, **kwargs: Any) -> Any:
         client = build(*args, **kwargs)
         client._sleep = lambda seconds: None
         return client
 
-    monkeypatch.setattr(_cli_manifests, "make_client", no_sleep_client)
+    monkeypatch.setattr(_client, "make_client", no_sleep_client)

@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 
-from docr import _cli_manifests
-from docr._cli import main
-from docr._cli_filters import Selection
-from docr._cli_output import Summary
-from docr._cli_progress import PageProgress
-from docr._cli_table import TableWriter
 from docr._models import Manifest, ManifestPage
 from docr._version import __version__
+from docr.cli import _client, _filters, main
+from docr.cli._filters import Selection
+from docr.cli._output import Summary
+from docr.cli._progress import PageProgress
+from docr.cli._table import TableWriter
 from docr.testing import FakeRegistry
 
 NOW = dt.datetime(2026, 5, 2, 12, 0, tzinfo=dt.UTC)
@@ -82,7 +81,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_retries_without
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(_cli_manifests, "now", lambda: NOW)
+    monkeypatch.setattr(_filters, "now", lambda: NOW)
 
 
 @pytest.fixture
@@ -269,10 +268,11 @@ def test_sort_fetches_every_page(docr: Any, fake: FakeRegistry) -> None:
 def test_per_page_and_endpoint_reach_the_request(docr: Any, fake: FakeRegistry) -> None:
     assert docr("-q", "--per-page", "4").code == 0
     assert {r.query["per_page"] for r in fake.requests} == {"4"}
-    assert all(r.raw_path.startswith("/v2/registry/example/repositories/my%2Frepo/digests") for r in fake.requests)
+    assert all(r.raw_path.startswith("/v2/registries/example/repositories/my%2Frepo/digests") for r in fake.requests)
     fake.clear_requests()
-    assert docr("-q", "--registries-endpoint").code == 0
-    assert fake.requests[0].raw_path.startswith("/v2/registries/example/repositories/my%2Frepo/digests")
+    assert docr("-q", "--legacy-endpoint").code == 0
+    assert fake.requests[0].raw_path.startswith("/v2/registry/example/repositories/my%2Frepo/digests")
+    assert docr("-q", "--registries-endpoint").code == 2  # replaced: the current path is the default
 
 
 def test_every_page_of_a_big_repository_exactly_once(docr: Any, fake: FakeRegistry) -> None:
@@ -364,7 +364,7 @@ def test_bad_api_url_is_a_usage_error(docr: Any) -> None:
 
 
 def test_plain_http_to_another_machine_is_warned_about(docr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_cli_manifests, "make_client", lambda *args, **kwargs: _Stop())
+    monkeypatch.setattr(_client, "make_client", lambda *args, **kwargs: _Stop())
     run = docr("--api-url", "http://registry-proxy.internal", api=False)
     assert run.err.startswith("docr: warning: http://registry-proxy.internal is plain http: the token travels")
 
@@ -485,7 +485,7 @@ def test_unexpected_errors_are_one_line_and_a_traceback_with_verbose(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(_cli_manifests, "make_client", broken)
+    monkeypatch.setattr(_client, "make_client", broken)
     run = docr()
     assert (run.code, run.err) == (1, "docr: unexpected error: RuntimeError: boom (run with -v for the traceback)\n")
     verbose = docr("-v")
@@ -561,7 +561,7 @@ def test_the_token_never_appears_in_any_output(
     captured = capsys.readouterr()
     outputs.append(Run(code, captured.out, captured.err))
     assert all(run.code == 0 for run in outputs)
-    assert all("docr: debug: GET /v2/registry/example/repositories/my%2Frepo/digests" in run.err for run in outputs)
+    assert all("docr: debug: GET /v2/registries/example/repositories/my%2Frepo/digests" in run.err for run in outputs)
     assert "retrying" in outputs[4].err  # -v logs the requests and retries...
     for run in outputs:
         assert SECRET not in run.out

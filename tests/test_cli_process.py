@@ -40,16 +40,63 @@ def docr(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.Com
 def test_help_imports_nothing_heavy(env: dict[str, str]) -> None:
     script = """
 import contextlib, io, sys
-from docr._cli import main
+from docr.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
-    codes = [main(["--help"]), main(["manifests", "--help"]), main(["--version"])]
+    codes = [main(["--help"])]
+    commands = sorted(set(sys.modules) & {"docr.cli._manifests", "docr.cli._fake_server"})
+    codes += [main(["manifests", "--help"]), main(["--version"])]
 heavy = ("httpx", "rich", "yaml", "docr_api", "docr._client", "docr._errors", "docr.testing")
-print(codes, sorted(name for name in heavy if name in sys.modules), "usage: docr" in out.getvalue())
+print(codes, commands, sorted(name for name in heavy if name in sys.modules), "usage: docr" in out.getvalue())
 """
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30, check=True
     )
-    assert result.stdout.strip() == "[0, 0, 0] [] True"
+    assert result.stdout.strip() == "[0, 0, 0] [] [] True"  # `docr --help` imports no command's module
+
+
+WITHOUT_EXTRA = """
+import sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None  # as if the 'cli' extra (rich, PyYAML) were not installed
+del sys.argv[1]
+from docr.cli import main
+sys.exit(main())
+"""
+EXTRA_LINE = "docr: the command line needs the 'cli' extra: pip install 'docr[cli]'\n"
+
+
+def without(modules: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", WITHOUT_EXTRA, modules, *args]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["manifests", "example/my/repo", "--demo"],
+        ["manifests", "example/my/repo", "-o", "json"],
+        ["-v", "manifests", "example/my/repo", "--demo", "-q"],
+    ],
+)
+def test_without_the_cli_extra_one_line_names_it(env: dict[str, str], args: list[str]) -> None:
+    env["DIGITALOCEAN_TOKEN"] = SECRET
+    for blocked in ("rich,yaml", "rich", "yaml"):
+        result = without(blocked, *args, env=env)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", EXTRA_LINE), blocked
+
+
+def test_a_broken_cli_extra_is_named_too(env: dict[str, str]) -> None:
+    """rich is found but part of it cannot be imported: the same line, not a traceback."""
+    result = without("rich.table", "manifests", "example/my/repo", "--demo", "-o", "table", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", EXTRA_LINE)
+
+
+def test_help_version_and_the_fake_server_work_without_the_cli_extra(env: dict[str, str]) -> None:
+    assert without("rich,yaml", "--version", env=env).stdout.startswith("docr ")
+    for args in (["--help"], ["manifests", "--help"], ["fake-server", "--help"]):
+        result = without("rich,yaml", *args, env=env)
+        assert (result.returncode, result.stderr) == (0, ""), args
+        assert result.stdout.startswith("usage: docr")
 
 
 def test_console_script_exits_with_mains_code(env: dict[str, str]) -> None:

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 
 from docr import Manifest
-from docr._cli_args import RepositoryRef, duration, parse_ref, per_page, positive_int
-from docr._cli_filters import Selection, sort_manifests
-from docr._cli_humanize import human_age, human_size, short_digest
-from docr._cli_output import Summary, make_writer
-from docr._cli_table import summary_line
-from docr._cli_token import Token, TokenError, find_token
+from docr.cli import main
+from docr.cli._args import RepositoryRef, duration, parse_ref, per_page, positive_int
+from docr.cli._commands import COMMANDS
+from docr.cli._filters import Selection, sort_manifests
+from docr.cli._humanize import human_age, human_size, short_digest
+from docr.cli._output import Summary, make_writer
+from docr.cli._table import summary_line
+from docr.cli._token import Token, TokenError, find_token
 
 NOW = dt.datetime(2026, 5, 2, 12, 0, tzinfo=dt.UTC)
 SECRET = "dop_v1_" + "s3cr3t" * 10
@@ -436,3 +438,17 @@ def test_a_token_never_shows_in_its_repr_or_str() -> None:
     assert SECRET not in repr(token)
     assert SECRET not in str(token)
     assert "DIGITALOCEAN_TOKEN" in str(token)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_registered_command_plugs_in(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module = COMMANDS[name].load()
+    assert callable(module.add_arguments)
+    assert callable(module.run)
+    assert main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: docr {name} ")
+    assert module.DESCRIPTION in out
+    assert module.EPILOG.strip() in out
+    assert main(["--help"]) == 0
+    assert COMMANDS[name].help in " ".join(capsys.readouterr().out.split())

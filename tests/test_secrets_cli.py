@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 import docr
-from docr import _cli_manifests
-from docr._cli import main
+from docr.cli import _client, main
 from docr.testing import FakeRegistry
 
 SECRET = "dop_v1_" + "c0ffee" * 10
@@ -53,7 +52,7 @@ SCENARIOS: dict[str, tuple[Callable[[FakeRegistry], None], list[str], int]] = {
     "rate-limited-too-long": (lambda f: f.fail_next(429, retry_after=3600), [], 1),
     "resets": (lambda f: f.fail_next("reset", count=10), [], 1),
     "truncated": (lambda f: f.fail_next("truncated", count=10), [], 1),
-    "registries-endpoint": (lambda f: None, ["--registries-endpoint"], 0),
+    "legacy-endpoint": (lambda f: None, ["--legacy-endpoint"], 0),
 }
 
 
@@ -87,7 +86,7 @@ def test_an_echoing_proxy_cannot_make_the_cli_print_the_token(
         made._sleep = lambda seconds: None
         return made
 
-    monkeypatch.setattr(_cli_manifests, "make_client", client)
+    monkeypatch.setattr(_client, "make_client", client)
     with caplog.at_level(logging.DEBUG):
         code = main(["-v", "manifests", REF, "-o", "json"])
     out, err = capsys.readouterr()

@@ -1,5 +1,5 @@
 """``python -m docr``: the same as the ``docr`` command."""
 
-from docr._cli import main
+from docr.cli import main
 
 raise SystemExit(main())

@@ -4,7 +4,22 @@ Every format is a ``Writer``: ``add()`` for each manifest, then ``finish()`` onc
 complete. The line formats (``jsonl``, ``csv``, ``-q``) write each manifest as it arrives, so a
 pipe sees results while later pages load; ``json`` and ``table`` write once, at the end.
 
-The table lives in ``_cli_table`` (with ``rich``), imported only when a table is asked for.
+The table lives in ``_table`` (with ``rich``), imported only when a table is asked for.
+
+No raw control character from the server reaches the terminal, in any format. The characters
+(``_sanitize.UNSAFE``: C0 and C1 controls, DEL, bidi overrides and marks, line separators,
+lone surrogates) are handled per format:
+
+- ``table`` and ``csv``: written as their escapes, ``\x1b``, ``\x9b``, ``\u202e`` (the four or
+  six characters), so they are seen and do nothing. This is for reading, not a faithful copy:
+  a value that held the text ``\x1b`` reads the same. Table cells are never read as rich markup.
+- ``json`` and ``jsonl``: faithful. ``json.dumps`` escapes C0 itself; DEL, C1, bidi, separators
+  and lone surrogates, which it writes raw, become ``\\uXXXX`` escapes too: the same JSON value.
+- ``-q``: a digest holding one of them is refused, not escaped: every line a script reads is a
+  digest exactly as the API sent it (a CR or LF could otherwise smuggle in another digest).
+  The others print; then the command fails (exit 1) with one line saying how many it refused.
+- Messages on stderr (errors, warnings, progress labels, ``-v`` logs): escaped the same way,
+  flattened to one line and bounded (``_errors.say``).
 """
 
 from __future__ import annotations
@@ -15,10 +30,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from docr._cli_filters import ManifestLike
-from docr._cli_humanize import iso_time
+from docr.cli._errors import CommandError
+from docr.cli._filters import ManifestLike
+from docr.cli._humanize import iso_time
+from docr.cli._sanitize import is_clean, json_text, visible
 
-__all__ = ["FORMATS", "DictManifest", "Summary", "Writer", "make_writer", "streams"]
+__all__ = ["FORMATS", "DictManifest", "Summary", "Writer", "isatty", "make_writer", "streams"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 CSV_FIELDS = ("digest", "compressed_size_bytes", "size_bytes", "updated_at", "tags")
@@ -43,18 +60,29 @@ class Writer(Protocol):
 
 
 class QuietWriter:
-    """``-q``: one full digest per line."""
+    """``-q``: one full digest per line; a digest holding a control character is refused."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        self.refused = 0
 
     def add(self, manifest: DictManifest) -> None:
-        if manifest.digest:
-            self._out.write(manifest.digest + "\n")
-            self._out.flush()
+        if not manifest.digest:
+            return
+        if not is_clean(manifest.digest):
+            self.refused += 1
+            return
+        self._out.write(manifest.digest + "\n")
+        self._out.flush()
 
     def finish(self, summary: Summary) -> None:
         self._out.flush()
+        if self.refused:
+            noun = "manifest" if self.refused == 1 else "manifests"
+            raise CommandError(
+                f"refused {self.refused} {noun} whose digest holds control characters"
+                " (not printed with -q; -o json shows them escaped)"
+            )
 
 
 class JsonLinesWriter:
@@ -64,7 +92,7 @@ class JsonLinesWriter:
         self._out = out
 
     def add(self, manifest: DictManifest) -> None:
-        self._out.write(json.dumps(manifest.to_dict(), ensure_ascii=False) + "\n")
+        self._out.write(json_text(json.dumps(manifest.to_dict(), ensure_ascii=False)) + "\n")
         self._out.flush()
 
     def finish(self, summary: Summary) -> None:
@@ -82,12 +110,13 @@ class JsonWriter:
         self._items.append(manifest.to_dict())
 
     def finish(self, summary: Summary) -> None:
-        self._out.write(json.dumps(self._items, indent=2, ensure_ascii=False) + "\n")
+        self._out.write(json_text(json.dumps(self._items, indent=2, ensure_ascii=False)) + "\n")
         self._out.flush()
 
 
 class CsvWriter:
-    """``csv``: a header, then one row per manifest; tags joined with ``;``, times in UTC ISO 8601."""
+    """``csv``: a header, then one row per manifest; tags joined with ``;``, times in UTC ISO 8601,
+    control characters escaped (``visible``)."""
 
     def __init__(self, out: TextIO, *, header: bool = True) -> None:
         self._out = out
@@ -98,11 +127,11 @@ class CsvWriter:
     def add(self, manifest: DictManifest) -> None:
         self._csv.writerow(
             (
-                manifest.digest or "",
+                visible(manifest.digest or ""),
                 "" if manifest.compressed_size_bytes is None else manifest.compressed_size_bytes,
                 "" if manifest.size_bytes is None else manifest.size_bytes,
                 iso_time(manifest.updated_at),
-                ";".join(manifest.tags),
+                ";".join(visible(tag) for tag in manifest.tags),
             )
         )
         self._out.flush()
@@ -125,7 +154,7 @@ def make_writer(
     if quiet:
         return QuietWriter(out)
     if output == "table":
-        from docr._cli_table import TableWriter
+        from docr.cli._table import TableWriter
 
         return TableWriter(out, now=now, full_digest=full_digest, header=header, width=width)
     if output == "json":
@@ -140,3 +169,11 @@ def make_writer(
 def streams(output: str, *, quiet: bool) -> bool:
     """Whether this format writes each manifest as it arrives."""
     return quiet or output in ("jsonl", "csv")
+
+
+def isatty(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (``False`` for a closed or unusual stream)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

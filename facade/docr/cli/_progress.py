@@ -2,7 +2,7 @@
 
 Shown only when stderr is a terminal and the listing spans more than one page, so pipes, CI
 logs and tests never see it; it disappears once the listing is complete. ``rich`` is imported
-only when the bar is actually shown.
+only when the bar is actually shown. The label is text (``one_line``: escaped, one line), never markup.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, TextIO
+
+from docr.cli._output import isatty
+from docr.cli._sanitize import one_line
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -38,8 +41,8 @@ class PageProgress:
 
     def __init__(self, stream: TextIO, *, enabled: bool, label: str, expected: int | None = None) -> None:
         self._stream = stream
-        self._enabled = enabled and _isatty(stream)
-        self._label = label
+        self._enabled = enabled and isatty(stream)
+        self._label = one_line(label)
         self._expected = expected
         self._lock = threading.Lock()
         self._progress: Progress | None = None
@@ -75,7 +78,7 @@ class PageProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("manifests"),
@@ -102,10 +105,3 @@ class PageProgress:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

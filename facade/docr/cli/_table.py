@@ -10,9 +10,11 @@ from typing import TextIO
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from docr._cli_humanize import human_age, human_size, short_digest
-from docr._cli_output import DictManifest, Summary
+from docr.cli._humanize import human_age, human_size, short_digest
+from docr.cli._output import DictManifest, Summary, isatty
+from docr.cli._sanitize import visible
 
 __all__ = ["TableWriter", "summary_line"]
 
@@ -26,6 +28,7 @@ class TableWriter:
 
     On a terminal rich sizes the table to the window and may colour it; anywhere else it is
     plain text with no trailing spaces, as wide as its content (``width`` overrides both).
+    Every cell is a ``Text`` of ``visible`` characters: never markup, never a control.
     """
 
     def __init__(
@@ -47,11 +50,11 @@ class TableWriter:
     def add(self, manifest: DictManifest) -> None:
         self._rows.append(
             (
-                short_digest(manifest.digest, full=self._full_digest),
+                visible(short_digest(manifest.digest, full=self._full_digest)),
                 human_size(manifest.compressed_size_bytes),
                 human_size(manifest.size_bytes),
                 human_age(manifest.updated_at, self._now),
-                ", ".join(manifest.tags) or UNTAGGED,
+                ", ".join(visible(tag) for tag in manifest.tags) or UNTAGGED,
             )
         )
 
@@ -71,19 +74,19 @@ class TableWriter:
         table.add_column("Updated At", no_wrap=True)
         table.add_column("Tags", overflow="fold", min_width=7)
         for row in self._rows:
-            table.add_row(*row[:4], row[4], style="dim" if row[4] == UNTAGGED else None)
-        tty = _isatty(self._out)
+            table.add_row(*map(Text, row), style="dim" if row[4] == UNTAGGED else None)
+        tty = isatty(self._out)
         if tty and self._width is None:
             console = _console(self._out, width=None)
             console.print(table)
             if self._header:
-                console.print(summary_line(summary), style="dim")
+                console.print(Text(summary_line(summary)), style="dim")
             return
         buffer = io.StringIO()
         console = _console(buffer, width=self._width or PIPE_WIDTH, plain=True)
         console.print(table)
         if self._header:
-            console.print(summary_line(summary))
+            console.print(Text(summary_line(summary)))
         self._out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
         self._out.flush()
 
@@ -92,13 +95,6 @@ def _console(out: TextIO, *, width: int | None, plain: bool = False) -> Console:
     if plain:
         return Console(file=out, width=width, no_color=True, color_system=None, highlight=False, emoji=False)
     return Console(file=out, width=width, highlight=False, emoji=False)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def summary_line(summary: Summary) -> str:

@@ -14,9 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-__all__ = ["SORT_KEYS", "ManifestLike", "Selection"]
+__all__ = ["SORT_KEYS", "ManifestLike", "Selection", "now"]
 
 SORT_KEYS = ("updated", "size", "digest")
+
+
+def now() -> dt.datetime:
+    """The moment ages are measured from (tests replace it: ``docr.cli._filters.now``)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class ManifestLike(Protocol):

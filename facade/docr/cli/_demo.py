@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from docr._cli_args import RepositoryRef
+from docr.cli._args import RepositoryRef
 
 __all__ = ["DEMO_MANIFESTS", "Demo", "demo_registry"]
 

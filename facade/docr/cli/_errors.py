@@ -4,16 +4,36 @@ Exit codes: 0 success, 1 the API or the network failed, 2 a usage error (bad fla
 no token), 130 interrupted (Ctrl-C). ``explain`` turns docr's exceptions into messages such as
 ``repository example/my/repo not found (404 not_found)``; it never includes a token (docr's
 exceptions carry none) and names the token's source instead when authentication fails.
+
+What the server wrote (its ``message``, ``id`` and ``request_id``, an exception's text) is cut
+to ``MESSAGE_LIMIT`` characters on one line here, so docr's own words around it survive; ``say`` and ``warn``
+then write any message as one safe line of at most ``LINE_LIMIT`` characters.
 """
 
 from __future__ import annotations
 
-__all__ = ["EXIT_API", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "CommandError", "UsageError", "explain"]
+from typing import TextIO
+
+from docr.cli._sanitize import LINE_LIMIT, one_line
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CommandError",
+    "UsageError",
+    "explain",
+    "say",
+    "warn",
+]
 
 EXIT_OK = 0
 EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+_ID_LIMIT = 100  # an error id or request id is a word or a UUID; more is noise
 
 _ARGUMENT_NAMES = {
     "registry_name": "registry name",
@@ -57,23 +77,24 @@ def explain(
     if isinstance(error, _errors.APIError):
         return CommandError(_api_message(error, target=target, token_source=token_source))
     where = f" {api_url}" if api_url else " the API"
+    text = one_line(str(error))  # may quote the server (a reason phrase, a total)
     if isinstance(error, _errors.TimeoutError):
-        return CommandError(f"timed out waiting for{where}: {error}{_attempts(error.attempts)}")
+        return CommandError(f"timed out waiting for{where}: {text}{_attempts(error.attempts)}")
     if isinstance(error, _errors.TransportError):
-        return CommandError(f"cannot reach{where}: {error}{_attempts(error.attempts)}")
+        return CommandError(f"cannot reach{where}: {text}{_attempts(error.attempts)}")
     if isinstance(error, _errors.ListingChangedError):
-        return CommandError(f"listing {target} failed: {error}")
-    return CommandError(f"{type(error).__name__}: {error}")
+        return CommandError(f"listing {target} failed: {text}")
+    return CommandError(f"{type(error).__name__}: {text}")
 
 
 def _api_message(error: object, *, target: str, token_source: str | None) -> str:
     from docr import _errors
 
     assert isinstance(error, _errors.APIError)
-    status = f"{error.status_code} {error.error_id or 'error'}"
-    detail = error.message
+    status = f"{error.status_code} {one_line(error.error_id or 'error', _ID_LIMIT)}"
+    detail = one_line(error.message)
     if error.request_id:
-        detail += f" (request_id={error.request_id})"
+        detail += f" (request_id={one_line(error.request_id, _ID_LIMIT)})"
     if isinstance(error, _errors.RateLimitError) and error.retry_after:
         detail += f"; the API asks to wait {error.retry_after:g}s"
     detail += _attempts(error.attempts)
@@ -95,3 +116,13 @@ def _api_message(error: object, *, target: str, token_source: str | None) -> str
 
 def _attempts(attempts: int) -> str:
     return f" [gave up after {attempts} attempts]" if attempts > 1 else ""
+
+
+def say(message: str, stream: TextIO) -> None:
+    """Write ``docr: MESSAGE`` on ``stream`` as one line, whatever ``message`` holds."""
+    print(f"docr: {one_line(message, LINE_LIMIT)}", file=stream)
+
+
+def warn(message: str, stream: TextIO) -> None:
+    """``docr: warning: MESSAGE``, one line."""
+    say(f"warning: {message}", stream)

@@ -1,0 +1,78 @@
+"""Every ``docr`` command, in one place: its name, one line of help, and the module that does it.
+
+A command's module is imported only when that command runs or its ``--help`` is asked for, so
+``docr --help`` imports none of them. Each module provides::
+
+    DESCRIPTION: str                                    # what `docr NAME --help` says first
+    EPILOG: str                                         # notes and examples after the options
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...       # the exit code; CommandError for failures
+
+To add a command, write ``docr/cli/_NAME.py`` with those four (the shared options are in
+``_options``) and add one ``Command`` to ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Protocol, cast
+
+__all__ = ["COMMANDS", "EXTRA_MESSAGE", "EXTRA_MODULES", "Command", "CommandModule", "extra_installed"]
+
+# The 'cli' extra: rich draws tables and progress bars, PyYAML reads doctl's config.
+EXTRA_MODULES = ("rich", "yaml")
+EXTRA_MESSAGE = "the command line needs the 'cli' extra: pip install 'docr[cli]'"
+
+
+class CommandModule(Protocol):
+    DESCRIPTION: str
+    EPILOG: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command. ``needs_extra``: it cannot run without ``EXTRA_MODULES``;
+    ``prompt_ctrl_c``: Ctrl-C ends it within a second, whatever requests are in flight (the
+    fake server stops on signals by itself)."""
+
+    name: str
+    help: str
+    module: str
+    needs_extra: bool = True
+    prompt_ctrl_c: bool = True
+
+    def load(self) -> CommandModule:
+        return cast(CommandModule, importlib.import_module(self.module))
+
+
+COMMANDS: dict[str, Command] = {
+    command.name: command
+    for command in (
+        Command("manifests", "list the manifests of a repository", "docr.cli._manifests"),
+        Command(
+            "fake-server",
+            "serve a local fake of the DigitalOcean registry API (for tests and demos)",
+            "docr.cli._fake_server",
+            needs_extra=False,
+            prompt_ctrl_c=False,
+        ),
+    )
+}
+
+
+def extra_installed() -> bool:
+    """Whether every module of the 'cli' extra can be imported (found, not imported: cheap)."""
+    return all(_found(name) for name in EXTRA_MODULES)
+
+
+def _found(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False

@@ -1,0 +1,94 @@
+"""Options every command shares, so that each reads the same: output (``-o``, ``-q``,
+``--no-header``), API (``--api-url``, ``--context``, ``--demo``, ``--per-page``,
+``--legacy-endpoint``) and ``-v``; and the token lookup behind ``--context``.
+
+Usage, in a command's ``add_arguments``::
+
+    out = add_output_options(parser, quiet_help="print only full digests, one per line")
+    out.add_argument("--full-digest", ...)        # a command's own output flag, in the same group
+    add_api_options(parser, items="manifests")
+
+Standard library only (the token lookup imports PyYAML when it reads doctl's config).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from docr.cli._args import per_page
+from docr.cli._errors import UsageError
+from docr.cli._output import FORMATS, isatty
+from docr.cli._token import ENV_VARS, Token, TokenError, find_token
+
+__all__ = [
+    "VERBOSE_HELP",
+    "add_api_options",
+    "add_output_options",
+    "add_verbose",
+    "output_format",
+    "token",
+]
+
+VERBOSE_HELP = "log each request to stderr (never the token); tracebacks on errors"
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``-v`` after the command too; SUPPRESS keeps ``docr -v COMMAND`` from being reset."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, quiet_help: str) -> argparse._ArgumentGroup:
+    """``-o/--output``, ``-q/--quiet`` and ``--no-header``, in an "output" group (returned)."""
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "-o",
+        "--output",
+        choices=FORMATS,
+        help="table (default on a terminal), json (default otherwise: an array of the API's objects),"
+        " jsonl (one object per line, as pages arrive) or csv",
+    )
+    out.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+    out.add_argument("--no-header", action="store_true", help="table and csv: no header (and no summary line)")
+    return out
+
+
+def add_api_options(parser: argparse.ArgumentParser, *, items: str) -> argparse._ArgumentGroup:
+    """``--per-page`` (of ``items``), ``--legacy-endpoint``, ``--api-url``, ``--context``, ``--demo``."""
+    api = parser.add_argument_group("API")
+    api.add_argument("--per-page", metavar="N", type=per_page, help=f"{items} per request, 1-200 (default 200)")
+    api.add_argument(
+        "--legacy-endpoint",
+        action="store_true",
+        help="use the deprecated /v2/registry/... path instead of the current /v2/registries/...",
+    )
+    api.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="API base URL (default $DIGITALOCEAN_API_URL, else https://api.digitalocean.com)",
+    )
+    api.add_argument("--context", metavar="NAME", help="use the token of this doctl auth context")
+    api.add_argument(
+        "--demo", action="store_true", help=f"list sample {items} from an embedded fake registry (no token needed)"
+    )
+    return api
+
+
+def output_format(args: argparse.Namespace, stdout: TextIO) -> str:
+    """``-o``, else ``table`` on a terminal and ``json`` anywhere else."""
+    chosen: str | None = args.output
+    return chosen or ("table" if isatty(stdout) else "json")
+
+
+def token(context: str | None) -> Token:
+    """The API token (``--context``, the environment, doctl's config), or a usage error."""
+    try:
+        found = find_token(context)
+    except TokenError as error:
+        raise UsageError(str(error)) from None
+    if found is None:
+        raise UsageError(
+            f"no API token: set {ENV_VARS[0]} (or {ENV_VARS[1]}, or run `doctl auth init`),"
+            " or try --demo to list sample data without an account"
+        )
+    return found
