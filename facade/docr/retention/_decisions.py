@@ -55,9 +55,10 @@ class Decision:
     """What happens to one manifest, and why.
 
     ``rule`` is a stable code (see ``Rule``), ``reason`` the sentence for people (``keep-tag
-    latest``, ``child of kept index sha256:...``), ``via`` the digest of the manifest a graph rule
-    refers to. ``tags`` and ``updated_at`` are as listed when planning (apply re-checks them).
-    For a candidate, ``blobs`` are the digests of its blobs that only candidates reference.
+    latest``, ``child of kept index sha256:...``), ``via`` for a graph rule the digest of the
+    manifest whose reference decided it (the index, the subject). ``tags`` and ``updated_at`` are
+    as listed when planning (apply re-checks them). For a candidate, ``blobs`` are the digests of
+    its blobs that only candidates reference.
     """
 
     digest: str

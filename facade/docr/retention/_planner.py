@@ -18,12 +18,12 @@ How each manifest is decided, first match wins:
    updated within ``grace`` (``grace``).
 2. It is tagged and no rule deletes it (``tagged-default``), or it is an untagged manifest that
    nothing references and ``untagged == "keep"`` (``untagged-keep``).
-3. A kept manifest protects it, transitively: it is a child of a kept index (``index-child``), the
-   attestation of a kept image (``attestation``) or a referrer of a kept subject (``referrer``).
+3. A kept manifest protects it, transitively: it is a child of a kept index (``index-child``; for
+   a buildx attestation of a kept image, ``attestation``) or a referrer of a kept subject (``referrer``).
 4. Fail closed: when any manifest could not be read, untagged manifests are kept (``fail-closed``).
 5. Otherwise it is deleted: a tagged one older than ``tagged_older_than`` (``tagged-older``); an
    untagged one that nothing references (``untagged``); one whose every referrer is deleted goes
-   with them (``index-child``, ``attestation``, ``referrer``: a deleted index takes its children).
+   with them (``index-child``, ``referrer``: a deleted index takes its children, attestations included).
 """
 
 from __future__ import annotations
@@ -46,13 +46,9 @@ from docr.retention._types import ManifestLike
 
 __all__ = ["decide"]
 
-_GRAPH_RULE: dict[EdgeKind, Rule] = {"index": "index-child", "attestation": "attestation", "subject": "referrer"}
-_KEPT_BY = {"index": "child of kept index", "attestation": "attestation of kept", "subject": "referrer of kept"}
-_DELETED_BY = {
-    "index": "child of deleted index",
-    "attestation": "attestation of deleted",
-    "subject": "referrer of deleted",
-}
+_GRAPH_RULE: dict[EdgeKind, Rule] = {"index": "index-child", "subject": "referrer"}
+_KEPT_BY = {"index": "child of kept index", "subject": "referrer of kept"}
+_DELETED_BY = {"index": "child of deleted index", "subject": "referrer of deleted"}
 _MAX_LISTED_IN_NOTE = 5
 _Dated = TypeVar("_Dated", "_Record", Decision)
 
@@ -213,13 +209,16 @@ def _explain(
             return (*default, None)
         for kind, parent in parents:
             if parent in kept:
+                attested = graph.attests.get((parent, digest))
+                if attested is not None and attested in kept:
+                    return "attestation", f"attestation of kept {attested} (in index {parent})", parent
                 return _GRAPH_RULE[kind], f"{_KEPT_BY[kind]} {parent}", parent
         if default is None:  # kept yet neither a root nor a kept parent: cannot happen
             raise AssertionError(f"no reason to keep {digest}")
         return (*default, None)
     if digest in own_deletes:
         return (*own_deletes[digest], None)
-    kind, parent = min(parents, key=lambda entry: (entry[0] != "index", entry))
+    kind, parent = parents[0]
     return _GRAPH_RULE[kind], f"{_DELETED_BY[kind]} {parent}", parent
 
 
