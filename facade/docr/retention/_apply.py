@@ -108,10 +108,12 @@ class ApplyReport:
     @classmethod
     def from_journal(cls, plan: Plan, journal: Journal) -> ApplyReport:
         """The report of ``plan``'s apply so far, from its journal (``skipped`` from ``why=``,
-        ``failed`` from ``error=``; an ``attempt`` without an outcome is unfinished)."""
+        ``failed`` from ``error=``; an ``attempt`` without an outcome is unfinished). A manifest
+        found gone after an ``attempt`` counts as deleted: the DELETE went out before a crash."""
         if journal.plan_id != plan.id:
             raise ValueError(f"the journal belongs to plan {journal.plan_id}, not {plan.id}")
         latest = journal.latest()
+        attempted = {entry.digest for entry in journal.entries() if entry.outcome == "attempt"}
         deleted, gone, unfinished = [], [], []
         skipped: dict[str, str] = {}
         failed: dict[str, str] = {}
@@ -120,7 +122,7 @@ class ApplyReport:
             outcome = entry.outcome if entry else None
             if entry is None or outcome == "attempt":
                 unfinished.append(candidate.digest)
-            elif outcome == "deleted":
+            elif outcome == "deleted" or (outcome == "already-gone" and candidate.digest in attempted):
                 deleted.append(candidate.digest)
             elif outcome == "already-gone":
                 gone.append(candidate.digest)
