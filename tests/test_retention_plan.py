@@ -87,7 +87,13 @@ def test_json_round_trips_exactly() -> None:
     again = Plan.from_json(text)
     assert again == plan and again.to_json() == text
     assert Plan.from_json(text.encode()) == plan
-    assert again.decisions.freed_bytes == 125 and again.decisions.protected == 4
+    assert (again.freed_bytes, again.naive_bytes, again.protected, again.notes) == (125, 2125, 4, ())
+
+
+def test_an_empty_repository_plans_nothing() -> None:
+    plan = Plan.create([], registry="example", repository="web/app", policy=Policy(), now=NOW, oci={}, unreadable={})
+    assert plan.candidates == () and plan.kept == () and plan.freed_bytes == 0
+    assert Plan.from_json(plan.to_json()) == plan
 
 
 def test_the_id_depends_on_the_content() -> None:

@@ -20,6 +20,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -113,7 +114,7 @@ class Decisions:
         return sum(candidate.compressed_size_bytes or 0 for candidate in self.candidates)
 
     def candidate(self, digest: str) -> Decision | None:
-        return next((c for c in self.candidates if c.digest == digest), None)
+        return self._by_digest.get(digest)
 
     def freed_bytes_of(self, digest: str) -> int:
         """Bytes of ``digest``'s blobs that only candidates reference (freed when the whole plan is applied)."""
@@ -125,13 +126,13 @@ class Decisions:
         found = self.candidate(digest)
         if found is None:
             return 0
-        counts = self._blob_counts()
-        return sum(self.blob_sizes.get(blob, 0) for blob in found.blobs if counts[blob] == 1)
+        return sum(self.blob_sizes.get(blob, 0) for blob in found.blobs if self._blob_counts[blob] == 1)
 
     def expected_freed_bytes(self, deleted: Collection[str], also_gone: Collection[str] = ()) -> int:
         """Bytes freed once ``deleted`` are deleted (``also_gone`` were already gone): blobs of
         the deleted that every candidate referencing them is gone."""
-        gone = set(deleted) | set(also_gone)
+        deleted = set(deleted)
+        gone = deleted | set(also_gone)
         mentioned = {blob for c in self.candidates if c.digest in deleted for blob in c.blobs}
         holders: dict[str, set[str]] = {}
         for c in self.candidates:
@@ -139,5 +140,11 @@ class Decisions:
                 holders.setdefault(blob, set()).add(c.digest)
         return sum(self.blob_sizes.get(blob, 0) for blob in mentioned if holders[blob] <= gone)
 
+    # Computed once: plans of thousands of candidates ask these for every candidate.
+    @cached_property
+    def _by_digest(self) -> dict[str, Decision]:
+        return {c.digest: c for c in self.candidates}
+
+    @cached_property
     def _blob_counts(self) -> Counter[str]:
         return Counter(blob for c in self.candidates for blob in c.blobs)

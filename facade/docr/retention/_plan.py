@@ -90,6 +90,23 @@ class Plan:
         return self.decisions.kept
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """Why fewer manifests than the policy asks may go (fail closed), and listing oddities."""
+        return self.decisions.notes
+
+    @property
+    def protected(self) -> int:
+        return self.decisions.protected
+
+    @property
+    def freed_bytes(self) -> int:
+        return self.decisions.freed_bytes
+
+    @property
+    def naive_bytes(self) -> int:
+        return self.decisions.naive_bytes
+
+    @property
     def id(self) -> str:
         """``sha256:`` of the plan's canonical JSON: what a journal records to tell plans apart."""
         return _plan_id(self._body())

@@ -89,25 +89,7 @@ def decide(
         notes.append(_fail_closed_note(unknown))
     graph = build_graph(set(records), oci)
     direct = _direct_keeps(records, policy, now)
-    defaults: dict[str, tuple[Rule, str]] = {}
-    own_deletes: dict[str, tuple[Rule, str]] = {}
-    for digest, record in records.items():
-        if digest in direct:
-            continue
-        if record.tags:
-            cutoff = None if policy.tagged_older_than is None else now - policy.tagged_older_than
-            if cutoff is not None and record.updated_at is not None and record.updated_at < cutoff:
-                label = format_duration(policy.tagged_older_than or dt.timedelta(0))
-                own_deletes[digest] = ("tagged-older", f"tagged {', '.join(record.tags)} older than {label}")
-            else:
-                defaults[digest] = ("tagged-default", "tagged, no rule deletes it")
-        elif unknown:
-            defaults[digest] = ("fail-closed", f"untagged, kept: fail closed ({len(unknown)} not read)")
-        elif not graph.parents.get(digest):
-            if policy.untagged == "keep":
-                defaults[digest] = ("untagged-keep", "untagged=keep")
-            else:
-                own_deletes[digest] = ("untagged", "untagged, older than grace")
+    defaults, own_deletes = _own_rules(records, direct, policy, now, len(unknown), graph)
     kept = reachable([*direct, *defaults], graph.children)
     decisions: dict[str, Decision] = {}
     for digest, record in records.items():
@@ -190,6 +172,39 @@ def _direct_keeps(records: Mapping[str, _Record], policy: Policy, now: dt.dateti
             when = f"{format_age(age)} ago" if age >= dt.timedelta(0) else f"{format_age(age)} in the future"
             keeps[digest] = ("grace", f"within grace (updated {when})")
     return keeps
+
+
+def _own_rules(
+    records: Mapping[str, _Record],
+    direct: Mapping[str, tuple[Rule, str]],
+    policy: Policy,
+    now: dt.datetime,
+    not_read: int,
+    graph: Graph,
+) -> tuple[dict[str, tuple[Rule, str]], dict[str, tuple[Rule, str]]]:
+    """What the policy does with each manifest no keep rule holds, before the graph has its say:
+    ``defaults`` are kept (and protect what they reference), ``own_deletes`` go unless protected.
+    An untagged manifest that something references is in neither: it follows its referrers."""
+    defaults: dict[str, tuple[Rule, str]] = {}
+    own_deletes: dict[str, tuple[Rule, str]] = {}
+    cutoff = None if policy.tagged_older_than is None else now - policy.tagged_older_than
+    for digest, record in records.items():
+        if digest in direct:
+            continue
+        referenced = bool(graph.parents.get(digest))
+        if record.tags:
+            if cutoff is not None and record.updated_at is not None and record.updated_at < cutoff:
+                label = format_duration(policy.tagged_older_than or dt.timedelta(0))
+                own_deletes[digest] = ("tagged-older", f"tagged {', '.join(record.tags)} older than {label}")
+            else:
+                defaults[digest] = ("tagged-default", "tagged, no rule deletes it")
+        elif not referenced and policy.untagged == "keep":
+            defaults[digest] = ("untagged-keep", "untagged=keep")
+        elif not_read:
+            defaults[digest] = ("fail-closed", f"untagged, kept: fail closed ({not_read} not read)")
+        elif not referenced:
+            own_deletes[digest] = ("untagged", "untagged, older than grace")
+    return defaults, own_deletes
 
 
 def _explain(
