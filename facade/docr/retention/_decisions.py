@@ -74,7 +74,7 @@ class Decision:
 
     @property
     def protected(self) -> bool:
-        """Kept only because a kept index, attested manifest or subject references it."""
+        """Kept only because a kept index lists it or a kept subject is named by it."""
         return not self.delete and self.rule in GRAPH_RULES
 
 
