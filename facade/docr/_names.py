@@ -112,3 +112,62 @@ def max_items(value: object) -> int | None:
     if number < 0:
         raise InvalidArgument("max_items", f"must be 0 or more (or None for all), not {number}")
     return number
+
+
+# Digests and tags, for the registry's manifest paths (``/v2/<name>/manifests/<reference>``).
+# A digest is ``algorithm:encoded`` by the OCI image spec's grammar; docr accepts the two
+# algorithms registries use (sha256, sha512), each as lowercase hex of its exact length, because
+# a digest is also what docr hashes a manifest body with to check it.
+_DIGEST = re.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
+_DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
+_TAG = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+
+
+def _short(value: str, limit: int = 80) -> str:
+    # Long garbage is quoted by its start: an error message must stay one readable line.
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
+
+
+def digest(value: object, argument: str = "digest") -> str:
+    """Return ``value`` if it is a sha256 or sha512 digest (``sha256:<64 lowercase hex>``), else raise
+    InvalidArgument.
+
+    >>> digest("sha256:" + "a" * 64) == "sha256:" + "a" * 64
+    True
+    """
+    if not isinstance(value, str):
+        raise InvalidArgument(argument, f"must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgument(argument, "must not be empty")
+    match = _DIGEST.fullmatch(value)
+    if match is None:
+        raise InvalidArgument(
+            argument, f"{_short(value)} is not a digest: expected ALGORITHM:HEX, e.g. sha256:<64 lowercase hex digits>"
+        )
+    algorithm, encoded = match.groups()
+    length = _DIGEST_HEX_LENGTH.get(algorithm)
+    if length is None:
+        raise InvalidArgument(
+            argument, f"{_short(value)} uses the algorithm {algorithm!r}; docr accepts sha256 and sha512 digests only"
+        )
+    if len(encoded) != length or not all(char in "0123456789abcdef" for char in encoded):
+        raise InvalidArgument(
+            argument, f"{_short(value)}: a {algorithm} digest is {length} lowercase hex digits after '{algorithm}:'"
+        )
+    return value
+
+
+def tag(value: object, argument: str = "tag") -> str:
+    """Return ``value`` if it is a valid tag (``[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}``), else raise InvalidArgument."""
+    if not isinstance(value, str):
+        raise InvalidArgument(argument, f"must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgument(argument, "must not be empty")
+    if len(value) > 128:
+        raise InvalidArgument(argument, f"{_short(value)} is {len(value)} characters long; the limit is 128")
+    if not _TAG.fullmatch(value):
+        raise InvalidArgument(
+            argument,
+            f"{_short(value)} must start with a letter, digit or '_' and contain only letters, digits, '.', '_' or '-'",
+        )
+    return value
