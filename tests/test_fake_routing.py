@@ -39,7 +39,7 @@ def without_request_id(response: httpx.Response) -> dict[str, object]:
 
 
 def test_public_surface() -> None:
-    assert docr.testing.__all__ == ["FakeRegistry", "FaultKind", "RecordedRequest"]
+    assert docr.testing.__all__ == ["OPERATIONS", "FakeRegistry", "FaultKind", "ManualClock", "RecordedRequest"]
 
 
 @pytest.mark.parametrize("endpoint", ["registry", "registries"])
