@@ -117,43 +117,31 @@ class Pusher:
         if not platforms:
             raise ValueError("an index needs at least one platform")
         when = self._when(updated_at)
+        # buildx pushes the children first: a second before the index, so the index lists first.
+        before = iso(datetime.fromisoformat(when).timestamp() - 1)
         descriptors: list[dict[str, Any]] = []
-        children: list[str] = []
-        images: list[tuple[_oci.Built, str]] = []
+        images: list[_oci.Built] = []
         for platform in platforms:
             built = _oci.image(platform, self.layers((layers or {}).get(platform)), when)
-            self._store(
-                registry, repository, built, Content(built.media_type, built.data, "image", platform=platform), (), when
-            )
+            content = Content(built.media_type, built.data, "image", platform=platform)
+            self._store(registry, repository, built, content, (), before)
             descriptors.append(built.descriptor(platform=_oci.parse_platform(platform)))
-            children.append(built.digest)
-            images.append((built, platform))
-        if attestations:
-            for built, _ in images:
-                statements = [
-                    self.blob(self._rng.randint(20_000, 400_000)),
-                    self.blob(self._rng.randint(3_000, 20_000)),
-                ]
-                proof = _oci.attestation(statements)
-                notes = {
-                    "vnd.docker.reference.digest": built.digest,
-                    "vnd.docker.reference.type": "attestation-manifest",
-                }
-                self._store(
-                    registry,
-                    repository,
-                    proof,
-                    Content(proof.media_type, proof.data, "attestation", platform="unknown/unknown", annotations=notes),
-                    (),
-                    when,
-                )
-                descriptors.append(
-                    proof.descriptor(annotations=notes, platform={"architecture": "unknown", "os": "unknown"})
-                )
-                children.append(proof.digest)
+            images.append(built)
+        for built in images if attestations else ():
+            statements = [self.blob(self._rng.randint(20_000, 400_000)), self.blob(self._rng.randint(3_000, 20_000))]
+            proof = _oci.attestation(statements)
+            notes = {"vnd.docker.reference.digest": built.digest, "vnd.docker.reference.type": "attestation-manifest"}
+            content = Content(
+                proof.media_type, proof.data, "attestation", platform="unknown/unknown", annotations=notes
+            )
+            self._store(registry, repository, proof, content, (), before)
+            descriptors.append(
+                proof.descriptor(annotations=notes, platform={"architecture": "unknown", "os": "unknown"})
+            )
         top = _oci.index(descriptors)
+        children = tuple(descriptor["digest"] for descriptor in descriptors)
         return self._store(
-            registry, repository, top, Content(top.media_type, top.data, "index", children=tuple(children)), tags, when
+            registry, repository, top, Content(top.media_type, top.data, "index", children=children), tags, when
         )
 
     def _when(self, updated_at: datetime | str | None) -> str:

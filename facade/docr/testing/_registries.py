@@ -145,12 +145,12 @@ class Registries:
             found = self.add_registry(registry)
             self._sync(found, self.clock())
             repo = found.repositories.setdefault(repository, Repository())
+            holders = {tag: repo.tag_map().get(tag) for tag in tags}
             found.release(repo.add(entries))
             repo.contents.update(contents or {})
-            moving = [tag for tag in tags if repo.tag_map().get(tag) not in (None, entries[-1][1])]
-            for tag in moving:
-                holder = repo.tag_map()[tag]
-                repo.set_tags(holder, [t for t in _listed_tags(repo.text(holder)) if t != tag])
+            for tag, holder in holders.items():
+                if holder is not None and holder != entries[-1][1] and holder in repo.by_digest:
+                    repo.set_tags(holder, [t for t in _listed_tags(repo.text(holder)) if t != tag])
 
     def delete(self, registry: str, repository: str, digests: Iterable[str]) -> None:
         wanted = list(dict.fromkeys(digests))
