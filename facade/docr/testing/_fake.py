@@ -208,7 +208,9 @@ class FakeRegistry(FakeData):
             return
         if requests is not None:
             raise ValueError("give either requests (and window) or per_minute and per_hour, not both")
-        self._limiter.configure_do(per_minute or 250, per_hour or 5000, time_scale)
+        self._limiter.configure_do(
+            250 if per_minute is None else per_minute, 5000 if per_hour is None else per_hour, time_scale
+        )
 
     def on_request(self, callback: _C) -> _C:
         """Call `callback(request)` on each request before it is answered (None removes it)."""
