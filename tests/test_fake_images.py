@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,9 +172,11 @@ def test_seed_demo_is_the_realistic_mix() -> None:
     assert set(kinds) == {"image", "index", "attestation", "artifact"}
     frontend = fake.manifests("example", "web/frontend")
     assert sum(1 for m in frontend if not m["tags"]) == 9 * 4 + 2 + 1  # children, the stale main builds, a signature
-    # Shared base layers: admin's amd64 images sit on frontend's amd64 base layers.
+    # Shared base layers: admin's amd64 images sit on frontend's amd64 debian and node layers.
+    layers = {repo: {b["digest"] for m in fake.manifests("example", repo) for b in m["blobs"]} for repo in repositories}
+    assert len(layers["web/admin"] & layers["web/frontend"]) == 2
+    assert len(layers["api"] & layers["base/debian"] & layers["web/frontend"]) == 1  # debian amd64
     blobs = fake.blobs("example")
-    assert max(blob.refcount for blob in blobs.values()) >= 10
     assert sum(blob.size for blob in blobs.values()) < sum(
         m["compressed_size_bytes"] for repo in repositories for m in fake.manifests("example", repo)
     )
@@ -195,17 +196,14 @@ def test_seed_demo_is_deterministic_and_moves_with_now() -> None:
     assert max(m["updated_at"] for m in one.manifests("example", "web/frontend")) == "2026-05-01T09:00:00Z"
 
 
-def test_generate_repositories_is_fast_and_shares_layers() -> None:
+def test_generate_repositories_shares_layers_across_repositories() -> None:
     fake = FakeRegistry()
-    started = time.perf_counter()
     names = fake.generate_repositories("example", repositories=200, count=200, seed=1)
-    elapsed = time.perf_counter() - started
     assert len(names) == 200 == len(set(names)) == len(fake.repositories("example"))
     assert sum(len(fake.manifests("example", name)) for name in names[:3]) == 600
     blobs = fake.blobs("example")
     shared = [blob for blob in blobs.values() if blob.refcount > 200]
     assert 10 <= len(shared) <= 40  # base layers, each under several repositories
-    assert elapsed < 30  # not a benchmark: a guard against accidentally quadratic work
     plain = FakeRegistry()
     plain.generate_repositories("example", repositories=3, count=50, seed=1, shared_layers=False)
     assert max(blob.refcount for blob in plain.blobs("example").values()) == 1

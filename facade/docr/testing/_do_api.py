@@ -219,33 +219,32 @@ class DoApi:
         kind = request.get("type", DEFAULT_TYPE)
         if kind not in GC_TYPES:
             raise Refusal(400, f"type must be one of: {', '.join(GC_TYPES)}")
-        collection = self.registries.start_collection(route.registry, kind)
-        return _api.json_answer(201, {"garbage_collection": collection.body(self.registries.clock())}, quota)
+        with self.registries.lock:
+            collection = self.registries.start_collection(route.registry, kind)
+            return _api.json_answer(201, {"garbage_collection": collection.body(self.registries.clock())}, quota)
 
     def _get_gc(self, route: Route, query: Mapping[str, str], body: bytes, quota: Quota, base: str) -> Answer:
-        found = self.registries.get(route.registry)
-        if found is None:
-            raise Refusal(404)
-        now = self.registries.clock()
-        active = found.active_collection(now)
-        if active is None:
-            raise Refusal(404, f"no garbage collection is active on registry {route.registry}")
-        return _api.json_answer(200, {"garbage_collection": active.body(now)}, quota)
+        with self.registries.lock:
+            found = self.registries.get(route.registry)
+            if found is None:
+                raise Refusal(404)
+            now = self.registries.clock()
+            active = found.active_collection(now)
+            if active is None:
+                raise Refusal(404, f"no garbage collection is active on registry {route.registry}")
+            return _api.json_answer(200, {"garbage_collection": active.body(now)}, quota)
 
     def _cancel_gc(self, route: Route, query: Mapping[str, str], body: bytes, quota: Quota, base: str) -> Answer:
         request = _json_object(body)
         cancel = request.get("cancel", False)
         if not isinstance(cancel, bool):
             raise Refusal(400, "cancel must be a boolean")
-        if cancel:
-            collection = self.registries.cancel_collection(route.registry, route.item)
-        else:
-            found = self.registries.get(route.registry)
-            unchanged = next((c for c in (found.collections if found else ()) if c.uuid == route.item), None)
-            if unchanged is None:
-                raise Refusal(404)
-            collection = unchanged
-        return _api.json_answer(200, {"garbage_collection": collection.body(self.registries.clock())}, quota)
+        with self.registries.lock:
+            if cancel:
+                collection = self.registries.cancel_collection(route.registry, route.item)
+            else:
+                collection = self.registries.collection(route.registry, route.item)
+            return _api.json_answer(200, {"garbage_collection": collection.body(self.registries.clock())}, quota)
 
 
 def _page_answer(body: bytes, quota: Quota) -> Answer:

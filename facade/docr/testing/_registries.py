@@ -194,13 +194,17 @@ class Registries:
             self._sync(found, now)
             return collection
 
+    def collection(self, registry: str, gc_uuid: str) -> Collection:
+        with self.lock:
+            found = next((c for c in self._found(registry).collections if c.uuid == gc_uuid), None)
+            if found is None:
+                raise Refusal(404)
+            return found
+
     def cancel_collection(self, registry: str, gc_uuid: str) -> Collection:
         with self.lock:
-            found = self._found(registry)
+            collection = self.collection(registry, gc_uuid)
             now = self.clock()
-            collection = next((c for c in found.collections if c.uuid == gc_uuid), None)
-            if collection is None:
-                raise Refusal(404)
             status = collection.status_at(now)[0]
             if status in ("succeeded", "failed", "cancelled"):
                 raise Refusal(409, f"garbage collection {gc_uuid} has already ended ({status}): nothing to cancel")
