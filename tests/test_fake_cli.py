@@ -54,6 +54,8 @@ def test_defaults_of_the_options() -> None:
         args.seed,
         args.latency,
         args.token,
+        args.oci_port,
+        args.demo,
     ) == (
         "127.0.0.1",
         8080,
@@ -63,6 +65,8 @@ def test_defaults_of_the_options() -> None:
         1,
         0.0,
         None,
+        0,
+        False,
     )
 
 
@@ -77,6 +81,37 @@ def test_it_serves_until_a_signal_and_exits_0(server: tuple[subprocess.Popen[str
     assert process.wait(timeout=30) == 0
     assert process.stderr is not None
     assert "Traceback" not in process.stderr.read()
+
+
+def test_demo_serves_the_seeded_registry_and_its_registry_api() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "docr.testing", "--port", "0", "--demo", "--manifests", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        found = re.search(
+            r"the demo registry example on (http://127\.0\.0\.1:\d+) \(registry API on (http://[^;]+);", line
+        )
+        assert found, line
+        api, registry = found.groups()
+        body = httpx.get(api + "/v2/registries/example/repositoriesV2", headers={"Authorization": "Bearer t"}).json()
+        assert [repo["name"] for repo in body["repositories"]] == [
+            "api",
+            "base/debian",
+            "tools/migrate",
+            "web/admin",
+            "web/frontend",
+        ]
+        assert httpx.get(registry + "/v2/").status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def test_a_busy_port_exits_1_with_a_message() -> None:

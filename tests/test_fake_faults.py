@@ -288,3 +288,69 @@ def test_a_failing_callback_answers_500_and_fails_the_with_block() -> None:
         response = httpx.get(fake.url + PATH, headers={"Authorization": "Bearer t"})
         assert response.status_code == 500
         assert response.json()["message"] == "on_request callback raised RuntimeError: bug in the test's callback"
+
+
+# Faults for one operation, and answers lost after the action
+
+
+def test_a_fault_can_target_one_operation(fake: FakeRegistry, client: httpx.Client) -> None:
+    digest = fake.push_image("example", "app", tags=["v1"])
+    fake.fail_next(503, operation="delete_manifest", count=2)
+    assert client.get(PATH).status_code == 200  # another operation passes untouched
+    delete = f"/v2/registries/example/repositories/app/digests/{digest}"
+    assert [client.delete(delete).status_code for _ in range(3)] == [503, 503, 204]
+    assert [(r.operation, r.fault) for r in fake.requests] == [
+        ("list_manifests", None),
+        ("delete_manifest", "503"),
+        ("delete_manifest", "503"),
+        ("delete_manifest", None),
+    ]
+
+
+def test_operation_and_page_combine(fake: FakeRegistry, client: httpx.Client) -> None:
+    fake.push_image("example", "app", tags=[f"t{n}" for n in range(30)])
+    fake.fail_next(500, operation="list_tags", page=2)
+    assert client.get(PATH, params={"page": 2}).status_code == 200
+    tags = "/v2/registries/example/repositories/app/tags"
+    assert client.get(tags, params={"page": 1}).status_code == 200
+    assert client.get(tags, params={"page": 2}).status_code == 500
+
+
+def test_fail_next_refuses_an_unknown_operation(fake: FakeRegistry) -> None:
+    with pytest.raises(ValueError, match="operation must be one of"):
+        fake.fail_next(503, operation="delete_everything")
+    with pytest.raises(ValueError, match="operation must be one of"):
+        fake.fail_randomly(0.5, operation="nope")
+
+
+def test_fail_randomly_for_one_operation_leaves_the_others_alone(fake: FakeRegistry, client: httpx.Client) -> None:
+    fake.fail_randomly(1.0, kinds=(503,), seed=1, operation="get_registry")
+    assert {client.get(PATH).status_code for _ in range(10)} == {200}
+    fake.push_image("example", "app")
+    assert client.get("/v2/registries/example").status_code == 503
+
+
+def test_a_lost_delete_happened_though_the_client_got_no_answer(fake: FakeRegistry, client: httpx.Client) -> None:
+    digest = fake.push_image("example", "app", tags=["v1"])
+    path = f"/v2/registries/example/repositories/app/digests/{digest}"
+    fake.fail_next("lost", operation="delete_manifest")
+    with pytest.raises(httpx.TransportError):
+        client.delete(path)
+    assert digest not in {m["digest"] for m in fake.manifests("example", "app")}
+    # The client's retry, not knowing, finds it gone: an idempotent delete treats 404 as done.
+    retry = client.delete(path)
+    assert retry.status_code == 404
+    assert [(r.status, r.fault) for r in fake.requests] == [(None, "lost"), (404, None)]
+    assert fake.faults_injected == 1
+
+
+def test_a_lost_tag_delete_and_a_lost_gc_start_happened_too(fake: FakeRegistry, client: httpx.Client) -> None:
+    fake.push_image("example", "app", tags=["v1", "v2"])
+    fake.fail_next("lost", operation="delete_tag")
+    with pytest.raises(httpx.TransportError):
+        client.delete("/v2/registries/example/repositories/app/tags/v1")
+    assert set(fake.tags("example", "app")) == {"v2"}
+    fake.fail_next("lost", operation="start_garbage_collection")
+    with pytest.raises(httpx.TransportError):
+        client.post("/v2/registries/example/garbage-collection")
+    assert len(fake.garbage_collections("example")) == 1

@@ -39,7 +39,7 @@ def without_request_id(response: httpx.Response) -> dict[str, object]:
 
 
 def test_public_surface() -> None:
-    assert docr.testing.__all__ == ["FakeRegistry", "FaultKind", "RecordedRequest"]
+    assert docr.testing.__all__ == ["OPERATIONS", "FakeRegistry", "FaultKind", "ManualClock", "RecordedRequest"]
 
 
 @pytest.mark.parametrize("endpoint", ["registry", "registries"])
@@ -66,7 +66,8 @@ def test_deeper_names_and_other_escapes_decode_too(fake: FakeRegistry, client: h
         "/v2/registry/example/repositories/my%2Frepo/digests/",
         "/v2/registry/example/repositories/my%2Frepo",
         "/v2/registry/example/repositories//digests",
-        "/v2/registry/example/repositories/my%2Frepo/tags",
+        "/v2/registry/example/repositories/my%2Frepo/labels",
+        "/v2/registry/example",  # get registry is under /v2/registries only
         "/v2/account",
         "/",
     ],

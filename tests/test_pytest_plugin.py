@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 import docr
 from docr.testing import FakeRegistry
 
@@ -16,3 +18,11 @@ def test_docr_fake_is_a_started_fake(docr_fake: FakeRegistry) -> None:
 def test_each_test_gets_a_fresh_fake(docr_fake: FakeRegistry) -> None:
     assert docr_fake.requests == []
     assert docr_fake.faults_injected == 0
+
+
+def test_docr_fake_serves_the_registry_api_too(docr_fake: FakeRegistry) -> None:
+    digest = docr_fake.push_image("example", "app", tags=["v1"])
+    challenge = httpx.get(f"{docr_fake.oci_url}/v2/example/app/manifests/v1")
+    assert challenge.status_code == 401
+    assert f'realm="{docr_fake.oci_url}/token"' in challenge.headers["www-authenticate"]
+    assert docr_fake.tags("example", "app") == {"v1": digest}

@@ -1,30 +1,29 @@
-"""The list-manifests API as openapi/docr.openapi.yaml describes it: routes, auth, paging, bodies.
+"""The DO API's wire format as openapi/docr.openapi.yaml describes it: auth, paging, bodies, errors.
 
 Pure functions (no state, no I/O), so the rules read in one place:
 
 - errors: `{"id", "message", "request_id"}` with the rate-limit headers, as every answer has;
-
-- routes: `/v2/registry/{registry_name}/repositories/{repository_name}/digests` and its twin
-  `/v2/registries/...`, matched on the raw, still-encoded path. The repository segment is
-  percent-decoded (`my%2Frepo` is `my/repo`); an unencoded `my/repo` makes extra path segments
-  and matches nothing (404, as upstream);
 - auth: `Authorization: Bearer <token>`, anything else is 401 `unauthorized`;
 - paging: `page` (default 1, >= 1) and `per_page` (default 20, 1-200), decimal integers only.
   The spec declares these bounds, so a value outside them, or not an integer, is refused with
   400 `bad_request` in the spec's error model (its `default` response) rather than clamped;
   `page` must also fit in an int64, as in DigitalOcean's Go API;
 - `links.pages`: absolute URLs back to the host the client called, with its raw path and
-  `?page=K&per_page=P`: `first` and `prev` after page 1, `next` and `last` before the last page.
+  `?page=K&per_page=P`: `first` and `prev` after page 1, `next` and `last` before the last page;
+- token paging (list repositories V2, as upstream): `page_token` is an opaque cursor (base64url
+  JSON naming the last repository served); `links.pages.next` carries `page=K+1&page_token=...
+  &per_page=P`, the other links only `page` and `per_page`. With a token, `page` only numbers
+  the links (upstream: "Ignored when 'page_token' is provided"); an invalid token is a 400.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
-from urllib.parse import unquote
+from typing import Any, Final
 
 from docr.testing._ratelimit import Quota
 from docr.testing._server import Answer
@@ -32,16 +31,19 @@ from docr.testing._server import Answer
 __all__ = [
     "ERROR_IDS",
     "JSON",
-    "Route",
     "base_url",
     "bearer_token",
     "error_answer",
     "error_body",
+    "format_seconds",
+    "json_answer",
+    "no_content",
     "page_body",
     "page_number",
+    "page_token",
     "paging",
     "quota_headers",
-    "route",
+    "read_page_token",
 ]
 
 JSON: Final = "application/json; charset=utf-8"
@@ -55,7 +57,9 @@ ERROR_IDS: Final[Mapping[int, tuple[str, str]]] = {
     401: ("unauthorized", "Unable to authenticate you."),
     403: ("forbidden", "You do not have access for the attempted action."),
     404: ("not_found", "The resource you requested could not be found."),
-    405: ("method_not_allowed", "Method not allowed: this endpoint answers GET only."),
+    405: ("method_not_allowed", "Method not allowed on this path."),
+    409: ("conflict", "The request could not be completed due to a conflict."),
+    412: ("precondition_failed", "A precondition of the request failed."),
     429: ("too_many_requests", "API rate limit exceeded."),
     500: ("server_error", "Unexpected server-side error"),
     503: ("service_unavailable", "The service is temporarily unavailable. Please try again later."),
@@ -71,29 +75,6 @@ _DIGITS = re.compile(r"-?[0-9]{1,25}")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+) *")
 # A Host header safe to echo into links: a name or address and an optional port.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-
-
-@dataclass(frozen=True)
-class Route:
-    """A request target that names a repository's digests."""
-
-    path: str  # the raw path, still encoded: links repeat it
-    registry: str
-    repository: str
-
-
-def route(raw_path: str) -> Route | None:
-    path = raw_path.partition("?")[0]
-    parts = path.split("/")
-    # ["", "v2", "registry" | "registries", name, "repositories", name, "digests"]
-    if len(parts) != 7 or parts[0] or parts[1] != "v2" or parts[4] != "repositories" or parts[6] != "digests":
-        return None
-    if parts[2] not in ("registry", "registries"):
-        return None
-    registry, repository = unquote(parts[3]), unquote(parts[5])
-    if not registry or not repository:
-        return None
-    return Route(path=path, registry=registry, repository=repository)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -143,13 +124,18 @@ def quota_headers(quota: Quota) -> list[tuple[str, str]]:
     ]
 
 
+def format_seconds(seconds: float) -> str:
+    """A `retry-after` value: whole seconds when whole, else up to milliseconds (a scaled clock)."""
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3f}".rstrip("0")
+
+
 def error_answer(
-    status: int, request_id: str, quota: Quota, message: str | None = None, retry_after: int | None = None
+    status: int, request_id: str, quota: Quota, message: str | None = None, retry_after: float | None = None
 ) -> Answer:
     """An error answer: the spec's JSON error model, except the proxy imitations 502 and 520."""
     headers = quota_headers(quota)
     if retry_after is not None:
-        headers.append(("retry-after", str(retry_after)))
+        headers.append(("retry-after", format_seconds(retry_after)))
     if status == 502:
         # What a proxy in front of the API answers: HTML, not the API's JSON.
         return Answer(status, _PROXY_HTML, [("content-type", "text/html"), *headers])
@@ -166,19 +152,59 @@ def base_url(host_header: str | None, fallback: str) -> str:
     return fallback
 
 
-def page_body(texts: list[str], total: int, page: int, per_page: int, base: str, path: str) -> bytes:
-    """The 200 body; `texts` are the page's manifests, already encoded."""
+def json_answer(status: int, body: Any, quota: Quota) -> Answer:
+    return Answer(
+        status, json.dumps(body, separators=(",", ":")).encode(), [("content-type", JSON), *quota_headers(quota)]
+    )
+
+
+def no_content(quota: Quota) -> Answer:
+    return Answer(204, b"", quota_headers(quota))
+
+
+def page_body(
+    texts: list[str],
+    total: int,
+    page: int,
+    per_page: int,
+    base: str,
+    path: str,
+    *,
+    key: str = "manifests",
+    next_token: str | None = None,
+    more: bool | None = None,
+) -> bytes:
+    """The 200 body of a page of `key`; `texts` are the page's items, already encoded.
+
+    `more` says whether a next page exists when the page number cannot (token paging).
+    """
     last = max(1, -(-total // per_page))  # ceil: exact multiples of per_page add no empty page
 
-    def url(number: int) -> str:
-        return f"{base}{path}?page={number}&per_page={per_page}"
+    def url(number: int, token: str | None = None) -> str:
+        cursor = f"&page_token={token}" if token else ""
+        return f"{base}{path}?page={number}{cursor}&per_page={per_page}"
 
     pages: dict[str, str] = {}
     if page > 1:
         pages["first"] = url(1)
         pages["prev"] = url(page - 1)
-    if page < last:
-        pages["next"] = url(page + 1)
-        pages["last"] = url(last)
+    if (page < last) if more is None else more:
+        pages["next"] = url(page + 1, next_token)
+        pages["last"] = url(max(last, page + 1))
     links = json.dumps({"pages": pages}, separators=(",", ":"))
-    return f'{{"manifests":[{",".join(texts)}],"links":{links},"meta":{{"total":{total}}}}}'.encode()
+    return f'{{"{key}":[{",".join(texts)}],"links":{links},"meta":{{"total":{total}}}}}'.encode()
+
+
+def page_token(after: str) -> str:
+    """An opaque cursor: the rest of the listing comes after `after`."""
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+
+
+def read_page_token(token: str) -> str | None:
+    """The name a `page_token` continues after, or None when it is not one of the fake's tokens."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    after = decoded.get("after") if isinstance(decoded, dict) else None
+    return after if isinstance(after, str) else None

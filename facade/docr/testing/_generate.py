@@ -12,6 +12,10 @@ What "realistic" means here, as DOCR and a CI pipeline pushing to it would produ
   the newest tagged manifest carries `latest`. A tag names one manifest, so no tag repeats.
 
 Generation is fast (100,000 manifests in about a second): benchmarks build big repositories.
+`generate_repositories` builds many at once (200 x 200, 1,000 x 100) for usage benchmarks:
+with shared layers, each repository is built on one of a few dozen base layers (most of its
+manifests name it after their config blob, on top of their own layers), so repositories share
+blobs as images built `FROM` the same base do.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ from __future__ import annotations
 import gc
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
 from docr.testing._store import ENCODER, Entry
 
-__all__ = ["REFERENCE_DATE", "generate"]
+__all__ = ["REFERENCE_DATE", "generate", "generate_repositories"]
 
 REFERENCE_DATE = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 _SPAN_SECONDS = 182 * 24 * 3600
@@ -34,7 +38,9 @@ _LOG_MIN_SIZE = math.log(3_000_000)
 _LOG_MAX_SIZE = math.log(1_000_000_000)
 
 
-def generate(registry: str, repository: str, count: int, seed: int) -> tuple[list[dict[str, Any]], list[Entry]]:
+def generate(
+    registry: str, repository: str, count: int, seed: int, base: tuple[str, int] | None = None
+) -> tuple[list[dict[str, Any]], list[Entry]]:
     """`count` manifests newest first, and their store entries (encoded once, here)."""
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -43,13 +49,32 @@ def generate(registry: str, repository: str, count: int, seed: int) -> tuple[lis
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _generate(registry, repository, count, seed)
+        return _generate(registry, repository, count, seed, base)
     finally:
         if collecting:
             gc.enable()
 
 
-def _generate(registry: str, repository: str, count: int, seed: int) -> tuple[list[dict[str, Any]], list[Entry]]:
+def generate_repositories(
+    registry: str, repositories: int, count: int, seed: int, shared_layers: bool
+) -> Iterator[tuple[str, list[Entry]]]:
+    """(name, entries) of `repositories` repositories of `count` manifests each."""
+    if repositories < 0:
+        raise ValueError(f"repositories must be >= 0, got {repositories}")
+    rng = random.Random(seed)
+    pool = [
+        ("sha256:" + rng.randbytes(32).hex(), int(math.exp(rng.uniform(math.log(5e6), math.log(9e7)))))
+        for _ in range(40)
+    ]
+    for index in range(repositories):
+        name = f"team-{index % 10:02d}/service-{index:04d}"
+        base = pool[rng.randrange(len(pool))] if shared_layers else None
+        yield name, generate(registry, name, count, seed * 1_000_003 + index, base)[1]
+
+
+def _generate(
+    registry: str, repository: str, count: int, seed: int, base: tuple[str, int] | None
+) -> tuple[list[dict[str, Any]], list[Entry]]:
     rng = random.Random(seed)
     uniform = rng.random  # bound once: this loop runs 100,000 times in benchmarks
     reference = int(REFERENCE_DATE.timestamp())
@@ -76,6 +101,10 @@ def _generate(registry: str, repository: str, count: int, seed: int) -> tuple[li
         if tags is not None:
             manifest["tags"] = tags
         manifest["blobs"] = _blobs(uniform, hexes, layers, compressed)
+        if base is not None and uniform() < 0.85:
+            manifest["blobs"].insert(1, {"digest": base[0], "compressed_size_bytes": base[1]})
+            manifest["compressed_size_bytes"] = compressed + base[1]
+            manifest["size_bytes"] = size + int(base[1] * 2.4)
         manifests.append(manifest)
     _tag_latest(manifests)
     # Newest first with ties broken by digest: the order the store serves, so what generate

@@ -2,7 +2,9 @@
 
 Each request is recorded when it arrives (so the log is in arrival order even when handlers
 run concurrently) and completed with its status when it has been answered. Secrets never
-reach the log: the Authorization header is redacted before the record is made.
+reach the log: the Authorization header is redacted before the record is made (its scheme
+word, `Bearer` or `Basic`, stays), and so is the `account` query parameter a registry client
+sends to the token endpoint (DOCR's docker username is as secret as its password).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 __all__ = ["RecordedRequest", "RequestLog", "redact_headers"]
 
 REDACTED = "[redacted]"
+_SCHEMES = {"bearer": "Bearer", "basic": "Basic"}
+_SECRET_PARAMETERS = frozenset({"account"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,10 @@ class RecordedRequest:
     (the one the fake acts on, like Go's `Query().Get`); `headers` has lower-case names and
     the token redacted (`Authorization: Bearer [redacted]`). `status` is None while the request
     is being handled and for a connection reset (nothing was answered); `fault` names the
-    injected fault (`"503"`, `"reset"`, `"truncated"`, `"slow"`...) or is None.
+    injected fault (`"503"`, `"reset"`, `"truncated"`, `"slow"`, `"lost"`...) or is None.
+    `operation` is the operation the request asked for (a name in `docr.testing.OPERATIONS`,
+    whatever the answer), None when its path and method name none; `api` is `"do"` for the
+    DigitalOcean API (`fake.url`) and `"oci"` for the registry API (`fake.oci_url`).
     """
 
     method: str
@@ -38,6 +45,8 @@ class RecordedRequest:
     status: int | None = None
     fault: str | None = None
     request_id: str | None = None
+    operation: str | None = None
+    api: str = "do"
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -46,14 +55,28 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         key = name.lower()
         if key == "authorization" and value:
-            # Keep only a "Bearer" scheme word: anything else might be the token itself.
-            scheme = value.split(None, 1)[0] if value.strip() else ""
-            value = f"Bearer {REDACTED}" if scheme.lower() == "bearer" else REDACTED
+            # Keep only a known scheme word: anything else might be the secret itself.
+            scheme = _SCHEMES.get(value.split(None, 1)[0].lower() if value.strip() else "")
+            value = f"{scheme} {REDACTED}" if scheme else REDACTED
         redacted[key] = value
     return redacted
 
 
-def make_record(method: str, raw_path: str, headers: Mapping[str, str]) -> RecordedRequest:
+def _redact_target(raw_path: str) -> str:
+    path, mark, query = raw_path.partition("?")
+    if not mark:
+        return raw_path
+    parts = []
+    for part in query.split("&"):
+        name = unquote(part.partition("=")[0])
+        parts.append(f"{part.partition('=')[0]}={REDACTED}" if name in _SECRET_PARAMETERS else part)
+    return f"{path}?{'&'.join(parts)}"
+
+
+def make_record(
+    method: str, raw_path: str, headers: Mapping[str, str], *, operation: str | None = None, api: str = "do"
+) -> RecordedRequest:
+    raw_path = _redact_target(raw_path)
     target = urlsplit(raw_path)
     query: dict[str, str] = {}
     for name, value in parse_qsl(target.query, keep_blank_values=True):
@@ -64,6 +87,8 @@ def make_record(method: str, raw_path: str, headers: Mapping[str, str]) -> Recor
         path=unquote(target.path),
         query=query,
         headers=redact_headers(headers),
+        operation=operation,
+        api=api,
     )
 
 

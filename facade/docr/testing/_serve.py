@@ -1,8 +1,10 @@
 """`python -m docr.testing` (and `docr fake-server`): serve a fake registry until Ctrl-C.
 
     python -m docr.testing --port 8080 --manifests 500 --registry example --repository my/repo --seed 1
+    python -m docr.testing --demo --manifests 0      # the seeded demo registry (see docr.testing._demo)
 
-prints one line with its URL to stderr and serves until interrupted. Ctrl-C (SIGINT) or SIGTERM
+prints one line with its URLs (the DO API's, then the registry API's) to stderr and serves until
+interrupted. Ctrl-C (SIGINT) or SIGTERM
 stop it cleanly (open connections closed, threads joined) and the command exits 0: stopping is
 how a server's run normally ends, not an error. A port already in use exits 1 with a message.
 """
@@ -65,12 +67,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated manifests (default: %(default)s)")
     parser.add_argument("--latency", type=_latency, default=0.0, help="seconds added to each request (default: 0)")
     parser.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty one)")
+    parser.add_argument(
+        "--oci-port", type=_bounded(0, 65535), default=0, help="port of the registry API (default: any free one)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="also fill the registry with the demo mix of multi-arch images"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The whole `python -m docr.testing` command."""
     parser = argparse.ArgumentParser(
-        prog="python -m docr.testing", description="Serve a local fake of DOCR's list-manifests API."
+        prog="python -m docr.testing", description="Serve a local fake of DOCR's API and registry."
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))
@@ -78,19 +86,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit status (0, or 1 when it cannot start)."""
-    fake = FakeRegistry(host=args.host, port=args.port, latency=args.latency, token=args.token)
-    fake.generate(args.registry, args.repository, count=args.manifests, seed=args.seed)
+    fake = FakeRegistry(host=args.host, port=args.port, oci_port=args.oci_port, latency=args.latency, token=args.token)
+    if args.manifests or not args.demo:
+        fake.generate(args.registry, args.repository, count=args.manifests, seed=args.seed)
+    if args.demo:
+        fake.seed_demo(args.registry)
     try:
         fake.start()
     except OSError as error:
-        print(f"docr fake registry: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        where = f"{args.host}:{args.port} (registry API: port {args.oci_port})"
+        print(f"docr fake registry: cannot listen on {where}: {error}", file=sys.stderr)
         return 1
     stop = threading.Event()
     previous = _on_sigterm(stop)
     try:
+        serving = f"{args.manifests} manifests of {args.registry}/{args.repository}"
+        if args.demo:
+            serving = f"the demo registry {args.registry}" + (f" and {serving}" if args.manifests else "")
         print(
-            f"docr fake registry serving {args.manifests} manifests of {args.registry}/{args.repository} "
-            f"on {fake.url} (Ctrl-C to stop)",
+            f"docr fake registry serving {serving} on {fake.url} (registry API on {fake.oci_url}; Ctrl-C to stop)",
             file=sys.stderr,
             flush=True,
         )

@@ -29,9 +29,9 @@ __all__ = ["Answer", "App", "FakeHTTPServer"]
 
 logger = logging.getLogger("docr.testing")
 
-# Bodies of requests the fake ignores are read and dropped, up to this size, to keep the
-# connection usable; beyond it the connection is closed after the answer instead.
-_MAX_DISCARD = 1 << 20
+# Request bodies are read whole up to this size (the fake's operations take small JSON bodies);
+# beyond it, or when chunked, the body is not read and the connection is closed after the answer.
+_MAX_BODY = 1 << 20
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Answer:
 
 
 class App(Protocol):
-    def handle(self, method: str, raw_path: str, headers: dict[str, str]) -> Answer: ...
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Answer: ...
 
     def protocol_error(self, status: int, message: str) -> Answer: ...
 
@@ -60,11 +60,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
-    # Every method reaches the fake, which answers 405 for all but GET (with the spec's error body).
+    # Every method reaches the fake, which answers 405 where a path does not take it.
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _serve(self) -> None:
-        self._discard_body()
+        body = self._read_body()
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), value)
@@ -73,22 +73,22 @@ class _Handler(BaseHTTPRequestHandler):
             # Absolute-form target (sent through a proxy): the fake routes on its path and query.
             target = urlsplit(raw_path)
             raw_path = target.path + (f"?{target.query}" if target.query else "")
-        answer = self.server.app.handle(self.command, raw_path, headers)
+        answer = self.server.app.handle(self.command, raw_path, headers, body)
         if answer.reset:
             self._reset()
         else:
             self._write(answer)
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
-            return
+            return b""
         length = self.headers.get("Content-Length", "0")
         size = int(length) if length.isdigit() else -1
-        if 0 <= size <= _MAX_DISCARD:
-            self.rfile.read(size)
-        else:
-            self.close_connection = True
+        if 0 <= size <= _MAX_BODY:
+            return self.rfile.read(size)
+        self.close_connection = True
+        return b""
 
     def _write(self, answer: Answer) -> None:
         reason = None if answer.status in self.responses else "Unknown Error"

@@ -1,13 +1,16 @@
-"""The manifests the fake serves, kept in the order the API lists them.
+"""One repository's manifests, kept in the order the API lists them, with their tags and content.
 
-DOCR lists a repository's manifests newest first. The store keeps each repository's list
-sorted on insert and delete (ties broken by digest, so the order is total), which lets a page
-request be one slice of at most `per_page` entries instead of a sort or copy of the whole list:
-benchmarks walk repositories of 100,000 manifests.
+DOCR lists a repository's manifests newest first. A `Repository` keeps its list sorted on
+insert and delete (ties broken by digest, so the order is total), which lets a page request be
+one slice of at most `per_page` entries instead of a sort or copy of the whole list: benchmarks
+walk repositories of 100,000 manifests.
 
-Each manifest is stored as its encoded JSON text. That makes stored data immutable (callers
-keep their dicts, the store keeps its own text), makes a page cheap to serialise (a join), and
-checks that added manifests are JSON-serialisable when they are added, not when served.
+Each manifest is stored as its encoded listing JSON (what list-manifests answers). That makes
+stored data immutable (callers keep their dicts), a page cheap to serialise (a join), and checks
+that added manifests are JSON-serialisable when they are added, not when served. What else a
+manifest has is derived from that text when asked, not stored: its tags (the tag index is built
+on first use, then kept up to date) and its blobs. Manifests pushed with `push_image` and
+`push_index` also have `Content`: their OCI bytes, which the OCI API serves.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from __future__ import annotations
 import bisect
 import json
 import math
-import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["ENCODER", "Entry", "ManifestStore", "sort_key"]
+__all__ = ["ENCODER", "Content", "Entry", "Repository", "blobs_of", "encode_entry", "sort_key"]
 
 # Compact and fast: one encoder reused (json.dumps with custom separators builds a new one per call).
 ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()
 
 # (negated updated_at in epoch seconds, digest): ascending order of this key is newest first.
 SortKey = tuple[float, str]
@@ -32,6 +36,19 @@ Entry = tuple[SortKey, str, str]
 
 # Past this many changes at once, rebuilding the list beats inserting or deleting one by one.
 _BULK = 32
+
+
+@dataclass(frozen=True)
+class Content:
+    """A manifest's OCI document as pushed, and what it points at."""
+
+    media_type: str
+    data: bytes
+    kind: str  # "image", "index", "attestation" or "artifact" (a referrer, with a subject)
+    children: tuple[str, ...] = ()  # for an index: the manifests it lists
+    subject: str | None = None
+    platform: str | None = None  # "linux/amd64"; "unknown/unknown" for an attestation
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 def sort_key(manifest: Mapping[str, Any]) -> SortKey:
@@ -55,22 +72,48 @@ def encode_entry(manifest: Mapping[str, Any]) -> Entry:
     return (key, key[1], ENCODER.encode(manifest))
 
 
-class _Repository:
-    """One repository's manifests: sorted keys, their encoded texts, and a digest index."""
+def blobs_of(text: str) -> list[tuple[str, int]]:
+    """(digest, size) of each blob a listed manifest names; a missing size counts as 0.
 
-    __slots__ = ("by_digest", "keys", "texts")
+    Upstream's own example spells one size `compressed_size_byte`; it is read too.
+    """
+    # Decoding only the blobs array is twice as fast as the whole text: registries of 100,000s
+    # of manifests sum their storage this way.
+    start = text.find('"blobs":[')
+    blobs = _DECODER.raw_decode(text, start + 8)[0] if start >= 0 else json.loads(text).get("blobs")
+    found: list[tuple[str, int]] = []
+    for blob in blobs if isinstance(blobs, list) else ():
+        if isinstance(blob, Mapping) and isinstance(blob.get("digest"), str):
+            size = blob.get("compressed_size_bytes", blob.get("compressed_size_byte", 0))
+            found.append((blob["digest"], size if isinstance(size, int) and not isinstance(size, bool) else 0))
+    return found
+
+
+def _tags_of(text: str) -> list[str]:
+    tags = json.loads(text).get("tags")
+    return [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else []
+
+
+class Repository:
+    """Sorted keys and encoded texts, a digest index, pushed content, and a lazy tag index."""
+
+    __slots__ = ("_tag_rows", "_tags", "by_digest", "contents", "keys", "texts")
 
     def __init__(self) -> None:
         self.keys: list[SortKey] = []
         self.texts: list[str] = []
         self.by_digest: dict[str, SortKey] = {}
+        self.contents: dict[str, Content] = {}
+        self._tags: dict[str, str] | None = {}
+        self._tag_rows: list[tuple[SortKey, str, str]] | None = None
 
-    def add(self, entries: list[Entry]) -> None:
-        # The same digest pushed again is the same manifest updated: it replaces the old one.
+    def add(self, entries: Iterable[Entry]) -> list[str]:
+        """Insert entries; the same digest again replaces its manifest. Returns the replaced texts."""
         latest: dict[str, Entry] = {}
         for entry in entries:
             latest[entry[1]] = entry
-        self.remove([digest for digest in latest if digest in self.by_digest])
+        replaced = [self.text(digest) for digest in latest if digest in self.by_digest]
+        self.remove([digest for digest in latest if digest in self.by_digest], keep_content=True)
         if len(latest) > _BULK:
             merged = sorted(
                 [*zip(self.keys, self.texts, strict=True), *((key, text) for key, _, text in latest.values())]
@@ -84,72 +127,73 @@ class _Repository:
                 self.texts.insert(at, text)
         for key, digest, _ in latest.values():
             self.by_digest[digest] = key
+        # Added listings are taken as given (two may claim one tag): the index is rebuilt on next use.
+        self._tags = None if latest else self._tags
+        self._tag_rows = None
+        return replaced
 
-    def remove(self, digests: list[str]) -> None:
+    def remove(self, digests: list[str], *, keep_content: bool = False) -> list[str]:
+        """Delete manifests (each must be there) with their tags; returns their texts."""
+        if self._tags is not None:
+            for digest in digests:
+                for tag in _tags_of(self.text(digest)):
+                    if self._tags.get(tag) == digest:
+                        del self._tags[tag]
+        self._tag_rows = None
+        if not keep_content:
+            for digest in digests:
+                self.contents.pop(digest, None)
         if len(digests) > _BULK:
             gone = {self.by_digest.pop(digest) for digest in digests}
+            removed = [text for key, text in zip(self.keys, self.texts, strict=True) if key in gone]
             kept = [(key, text) for key, text in zip(self.keys, self.texts, strict=True) if key not in gone]
             self.keys = [key for key, _ in kept]
             self.texts = [text for _, text in kept]
-            return
+            return removed
+        removed = []
         for digest in digests:
             at = bisect.bisect_left(self.keys, self.by_digest.pop(digest))
+            removed.append(self.texts[at])
             del self.keys[at]
             del self.texts[at]
+        return removed
 
+    def text(self, digest: str) -> str:
+        return self.texts[bisect.bisect_left(self.keys, self.by_digest[digest])]
 
-class ManifestStore:
-    """Registries -> repositories -> manifests, all behind one lock."""
+    def set_tags(self, digest: str, tags: list[str]) -> None:
+        """Re-list one manifest with `tags` (an empty list when it has none left)."""
+        at = bisect.bisect_left(self.keys, self.by_digest[digest])
+        listing = json.loads(self.texts[at])
+        old = listing.get("tags")
+        listing["tags"] = list(tags)
+        self.texts[at] = ENCODER.encode(listing)
+        if self._tags is not None:
+            for tag in old if isinstance(old, list) else ():
+                if self._tags.get(tag) == digest:
+                    del self._tags[tag]
+            for tag in tags:
+                self._tags[tag] = digest
+        self._tag_rows = None
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._registries: dict[str, dict[str, _Repository]] = {}
+    def tag_map(self) -> dict[str, str]:
+        """tag -> digest. Listings added as given may name a tag twice: the newest manifest has it."""
+        if self._tags is None:
+            tags: dict[str, str] = {}
+            for key, text in zip(reversed(self.keys), reversed(self.texts), strict=True):
+                for tag in _tags_of(text):
+                    tags[tag] = key[1]
+            self._tags = tags
+        return self._tags
 
-    def add(self, registry: str, repository: str, manifests: Iterable[Mapping[str, Any]]) -> None:
-        """Add (or replace, by digest) manifests, creating the registry and repository as needed."""
-        # Encode outside the lock: it is the slow part and touches no shared state.
-        entries = [encode_entry(manifest) for manifest in manifests]
-        self.add_entries(registry, repository, entries)
+    def tag_rows(self) -> list[tuple[SortKey, str, str]]:
+        """(sort key, tag, digest) newest first, ties by tag: the order list-tags serves."""
+        if self._tag_rows is None:
+            self._tag_rows = sorted(
+                ((self.by_digest[digest][0], tag), tag, digest) for tag, digest in self.tag_map().items()
+            )
+        return self._tag_rows
 
-    def add_entries(self, registry: str, repository: str, entries: list[Entry]) -> None:
-        _check_names(registry, repository)
-        with self._lock:
-            repo = self._registries.setdefault(registry, {}).setdefault(repository, _Repository())
-            repo.add(entries)
-
-    def delete(self, registry: str, repository: str, digests: Iterable[str]) -> None:
-        """Delete manifests by digest; raises KeyError, deleting nothing, if any is unknown."""
-        wanted = list(dict.fromkeys(digests))
-        with self._lock:
-            repo = self._repository(registry, repository)
-            missing = [digest for digest in wanted if digest not in repo.by_digest]
-            if missing:
-                raise KeyError(f"no such manifest in {registry}/{repository}: {', '.join(missing)}")
-            repo.remove(wanted)
-
-    def manifests(self, registry: str, repository: str) -> list[dict[str, Any]]:
-        with self._lock:
-            texts = list(self._repository(registry, repository).texts)
-        return [json.loads(text) for text in texts]
-
-    def page(self, registry: str, repository: str, page: int, per_page: int) -> tuple[list[str], int] | None:
-        """The encoded manifests of one page and the total, or None for an unknown registry or repository."""
-        with self._lock:
-            repo = self._registries.get(registry, {}).get(repository)
-            if repo is None:
-                return None
-            start = (page - 1) * per_page
-            return repo.texts[start : start + per_page], len(repo.texts)
-
-    def _repository(self, registry: str, repository: str) -> _Repository:
-        try:
-            return self._registries[registry][repository]
-        except KeyError:
-            raise KeyError(f"no such repository: {registry}/{repository}") from None
-
-
-def _check_names(registry: str, repository: str) -> None:
-    if not registry or "/" in registry:
-        raise ValueError(f"registry name must be non-empty and contain no '/': {registry!r}")
-    if not repository or repository.startswith("/") or repository.endswith("/") or "//" in repository:
-        raise ValueError(f"repository name must be non-empty path segments joined by '/': {repository!r}")
+    def untagged(self) -> set[str]:
+        tagged = set(self.tag_map().values())
+        return {digest for digest in self.by_digest if digest not in tagged}
