@@ -101,6 +101,10 @@ class BodyReader:
             self._add(rest)
         return b"".join(self._parts)
 
+    def partial(self) -> bytes:
+        """What was read before the cap (for an error answer, whose start is all docr needs)."""
+        return b"".join(self._parts)
+
     def _add(self, data: bytes) -> None:
         if data:
             self._size += len(data)

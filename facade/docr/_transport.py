@@ -34,6 +34,8 @@ from docr._secrets import Secret, scrub
 
 __all__ = ["DeadlineExceeded", "asend", "send"]
 
+# An error answer is read only this far: its JSON id and message, or an excerpt, is all docr keeps.
+ERROR_BODY_LIMIT: Final = 64 * 1024
 _HEADERS: Final = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING, "User-Agent": USER_AGENT}
 
 
@@ -69,9 +71,10 @@ def send(http: httpx.Client, base_url: str, call: Call[Any], token: Secret, time
         if response.is_stream_consumed:
             body = _in_memory(response, limit, [token])
         else:
-            reader = _reader(response, limit, [token])
+            reader = _reader(response, _limit(response, limit), [token])
             for chunk in response.iter_raw():
-                _feed(reader, chunk, response, limit, [token])
+                if not _feed(reader, chunk, response, limit, [token]):
+                    break
                 if time.monotonic() > deadline:
                     raise DeadlineExceeded(f"the answer was not whole within {timeout:g}s")
             body = _finish(reader, response, limit, [token])
@@ -100,9 +103,10 @@ async def asend(
             if response.is_stream_consumed:
                 body = _in_memory(response, limit, [token])
             else:
-                reader = _reader(response, limit, [token])
+                reader = _reader(response, _limit(response, limit), [token])
                 async for chunk in response.aiter_raw():
-                    _feed(reader, chunk, response, limit, [token])
+                    if not _feed(reader, chunk, response, limit, [token]):
+                        break
                 body = _finish(reader, response, limit, [token])
         finally:
             await response.aclose()
@@ -111,9 +115,15 @@ async def asend(
 
 def _in_memory(response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> bytes:
     # A response built in memory (httpx.MockTransport with content=): httpx has read it already.
+    if not response.is_success:
+        return response.content[:ERROR_BODY_LIMIT]
     if len(response.content) > limit:
         raise _too_large(response, limit, secrets)
     return response.content
+
+
+def _limit(response: httpx.Response, limit: int) -> int:
+    return limit if response.is_success else min(limit, ERROR_BODY_LIMIT)
 
 
 def _reader(response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> BodyReader:
@@ -123,19 +133,25 @@ def _reader(response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> 
         raise unreadable(response.status_code, response.headers, str(error), secrets, transient=False) from None
 
 
-def _feed(reader: BodyReader, chunk: bytes, response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> None:
+def _feed(reader: BodyReader, chunk: bytes, response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> bool:
+    """Feed one chunk; False when an error answer's start is all that will be read."""
     try:
         reader.feed(chunk)
     except BodyTooLarge:
+        if not response.is_success:
+            return False
         raise _too_large(response, limit, secrets) from None
     except BodyUndecodable as error:
         raise unreadable(response.status_code, response.headers, str(error), secrets, transient=True) from None
+    return True
 
 
 def _finish(reader: BodyReader, response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> bytes:
     try:
         return reader.finish()
     except BodyTooLarge:
+        if not response.is_success:
+            return reader.partial()
         raise _too_large(response, limit, secrets) from None
     except BodyUndecodable as error:
         raise unreadable(response.status_code, response.headers, str(error), secrets, transient=True) from None
