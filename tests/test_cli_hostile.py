@@ -183,6 +183,11 @@ def test_progress_label_is_escaped_and_not_markup() -> None:
 # -- errors: one line each, whatever the server says -------------------------------------------------
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # docr hangs up once it has the start of a huge error body: not a server bug to print
+
+
 class ErrorServer:
     """Answers every request with ``status``, ``reason``, ``headers`` and ``body``, written as raw
     bytes: whatever a broken or hostile server could send."""
@@ -204,7 +209,7 @@ class ErrorServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 

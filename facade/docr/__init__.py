@@ -41,6 +41,9 @@ if TYPE_CHECKING:
         TransportError,
     )
     from docr._models import Blob, Manifest, ManifestPage, RateLimit
+    from docr._oci import OCIDescriptor, OCIManifest, Platform
+    from docr._ratebudget import RateLimits
+    from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
 
 __all__ = [
     "APIError",
@@ -52,7 +55,9 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "DockerCredentials",
     "DocrError",
+    "GarbageCollection",
     "IncompleteListingError",
     "InvalidArgument",
     "InvalidResponse",
@@ -60,10 +65,18 @@ __all__ = [
     "Manifest",
     "ManifestPage",
     "NotFoundError",
+    "OCIDescriptor",
+    "OCIManifest",
     "PermissionDenied",
+    "Platform",
     "RateLimit",
     "RateLimitError",
+    "RateLimits",
+    "Registry",
+    "Repository",
     "ServerError",
+    "Subscription",
+    "Tag",
     "TimeoutError",
     "TransportError",
     "__version__",
@@ -76,6 +89,16 @@ _HOMES = {
     "Manifest": "docr._models",
     "ManifestPage": "docr._models",
     "RateLimit": "docr._models",
+    "OCIDescriptor": "docr._oci",
+    "OCIManifest": "docr._oci",
+    "Platform": "docr._oci",
+    "RateLimits": "docr._ratebudget",
+    "DockerCredentials": "docr._resources",
+    "GarbageCollection": "docr._resources",
+    "Registry": "docr._resources",
+    "Repository": "docr._resources",
+    "Subscription": "docr._resources",
+    "Tag": "docr._resources",
 }
 
 

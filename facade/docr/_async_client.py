@@ -1,4 +1,4 @@
-"""``AsyncClient``: the asyncio driver over the same planning and translation as ``Client``.
+"""``AsyncClient``: the asyncio driver over the same calls, planning and steps as ``Client``.
 
 Kept apart from ``Client`` so that sync users never import asyncio.
 """
@@ -11,18 +11,30 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import httpx
 
-from docr import _transport
-from docr._base_client import DEFAULT_PER_PAGE, ITER_PER_PAGE, BaseClient, OnPage, Pages, check_on_page
-from docr._errors import DocrError
+from docr import _operations, _transport
+from docr._base_client import (
+    DEFAULT_PER_PAGE,
+    ITER_PER_PAGE,
+    BaseClient,
+    OnPage,
+    OnStatus,
+    Pages,
+    check_on_page,
+    gone_is_done,
+    outcome_unknown,
+)
+from docr._errors import DocrError, NotFoundError
 from docr._exchange import Call, failure, settle
 from docr._iterators import AsyncListing
 from docr._models import Manifest, ManifestPage
-from docr._operations import PageRequest
+from docr._oci import OCIManifest
 from docr._pagination import Walk
+from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
+from docr._steps import Sleep, Steps
 
 __all__ = ["AsyncClient"]
 
@@ -55,11 +67,13 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         await self.close()
 
+    # --- manifests ---------------------------------------------------------------------------
+
     async def list_manifests(
         self, registry: str, repository: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> ManifestPage:
         """One page, as the server sends it (retried on transient faults)."""
-        return await self._call(self._request(registry, repository, page, per_page).call())
+        return cast(ManifestPage, await self._call(self._request(registry, repository, page, per_page).call()))
 
     def iter_pages(
         self, registry: str, repository: str, *, per_page: int = ITER_PER_PAGE, start_page: int = 1
@@ -81,28 +95,158 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         """Every manifest exactly once, in page order; see ``Client.iter_manifests``."""
         check_on_page(on_page)
         template, walk = self._walk(registry, repository, per_page=per_page, start_page=start_page, max_items=max_items)
-        return AsyncListing(_amanifests(self._drive(template, walk), on_page))
+        return AsyncListing(_items(self._drive(template, walk), on_page))
+
+    async def delete_manifest(self, registry: str, repository: str, digest: str) -> None:
+        """Delete a manifest (and its tags); see ``Client.delete_manifest``."""
+        await self._call(self._delete_manifest_call(registry, repository, digest))
+
+    # --- repositories and tags ---------------------------------------------------------------
+
+    def iter_repositories(self, registry: str, *, per_page: int = ITER_PER_PAGE) -> AsyncListing[Repository]:
+        """Every repository of a registry exactly once; see ``Client.iter_repositories``."""
+        name, walk = self._repositories_walk(registry, per_page)
+
+        async def walk_pages() -> AsyncGenerator[Repository]:
+            while not walk.finished:
+                walk.begin_request()
+                page = await self._call(_operations.repositories_page(name, walk.per_page, walk.token))
+                for repository in walk.accept(page):
+                    yield repository
+
+        return AsyncListing(walk_pages())
+
+    def iter_tags(self, registry: str, repository: str, *, per_page: int = ITER_PER_PAGE) -> AsyncListing[Tag]:
+        """Every tag of a repository exactly once."""
+        template, walk = self._tags_walk(registry, repository, per_page)
+        return AsyncListing(_items(self._drive(template, walk), None))
+
+    async def delete_tag(self, registry: str, repository: str, tag: str) -> None:
+        """Delete a tag; its manifest stays."""
+        await self._call(self._delete_tag_call(registry, repository, tag))
+
+    # --- the registry ------------------------------------------------------------------------
+
+    async def get_registry(self, registry: str) -> Registry:
+        """The registry: region, creation time, storage used."""
+        return await self._call(self._registry_call(registry))
+
+    async def get_subscription(self) -> Subscription:
+        """The account's plan: tier, included storage, whether overage is allowed, prices."""
+        return await self._call(self._subscription_call())
+
+    async def get_docker_credentials(
+        self, registry: str, *, read_write: bool = False, expiry_seconds: int | None = None
+    ) -> DockerCredentials:
+        """Credentials for ``registry.digitalocean.com`` (read-only unless ``read_write``)."""
+        return await self._call(self._credentials_call(registry, read_write, expiry_seconds))
+
+    async def get_oci_manifest(self, registry: str, repository: str, digest: str) -> OCIManifest:
+        """A manifest's body from the registry itself; see ``Client.get_oci_manifest``."""
+        return await self._run(self._oci_steps(registry, repository, digest))
+
+    # --- garbage collection ------------------------------------------------------------------
+
+    async def start_garbage_collection(
+        self, registry: str, *, untagged_manifests: bool = True, unreferenced_blobs: bool = True
+    ) -> GarbageCollection:
+        """Start one; ``ConflictError`` while another runs."""
+        return await self._call(self._start_gc_call(registry, untagged_manifests, unreferenced_blobs))
+
+    async def get_garbage_collection(self, registry: str) -> GarbageCollection | None:
+        """The active garbage collection, or ``None``."""
+        try:
+            return await self._call(self._active_gc_call(registry))
+        except NotFoundError:
+            return None
+
+    def iter_garbage_collections(self, registry: str, *, per_page: int = 20) -> AsyncListing[GarbageCollection]:
+        """The registry's garbage collections, newest first."""
+        name, size = self._gc_pages(registry, per_page)
+
+        async def walk_pages() -> AsyncGenerator[GarbageCollection]:
+            for page in itertools.count(1):
+                found = await self._call(_operations.gc_page(name, page, size))
+                for collection in found:
+                    yield collection
+                if len(found) < size:
+                    return
+
+        return AsyncListing(walk_pages())
+
+    async def cancel_garbage_collection(self, registry: str, uuid: str) -> GarbageCollection:
+        """Ask a running garbage collection to stop."""
+        return await self._call(self._cancel_gc_call(registry, uuid))
+
+    async def wait_garbage_collection(
+        self,
+        registry: str,
+        uuid: str,
+        *,
+        poll_interval: float = 10.0,
+        timeout: float | None = None,
+        on_status: OnStatus | None = None,
+    ) -> GarbageCollection:
+        """Poll until it has finished; see ``Client.wait_garbage_collection``."""
+        return await self._run(self._wait_gc_steps(registry, uuid, poll_interval, timeout, on_status))
+
+    # --- the driver --------------------------------------------------------------------------
 
     async def _call(self, call: Call[T]) -> T:
         """One call with its retries (cancelling the task stops it at once)."""
         settings = self._settings
+        uncertain = False
         for attempt in itertools.count(1):
             self._check_open()
+            if call.budgeted:
+                wait = self._budget.reserve(time.monotonic())
+                if wait > 0:
+                    await self._sleep(wait)
+            base_url, authorization = self._target(call)
             started = time.monotonic()
             try:
                 reply = await _transport.asend(
-                    self._http, settings.base_url, call, settings.token, settings.timeout, settings.max_response_bytes
+                    self._http,
+                    base_url,
+                    call,
+                    authorization,
+                    settings.timeout,
+                    settings.max_response_bytes,
+                    self._secrets(),
                 )
-                return settle(call, reply, attempt, self._secrets)
+                if call.budgeted:
+                    self._budget.observe(reply.headers, time.monotonic(), time.time())
+                return settle(call, reply, attempt, self._secrets())
             except DocrError as error:
+                if gone_is_done(call, error, uncertain):
+                    return cast(T, None)
                 failed = error
             except (httpx.HTTPError, TimeoutError) as error:
-                failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets)
-            await self._sleep(self._retry.wait_or_raise(failed, attempt, call.what))
+                failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets())
+            uncertain = uncertain or outcome_unknown(failed)
+            await self._sleep(self._retry_wait(call, failed, attempt))
         raise AssertionError("unreachable")
 
-    async def _drive(self, template: PageRequest, walk: Walk) -> AsyncGenerator[Pages]:
-        pending: deque[asyncio.Task[ManifestPage]] = deque()
+    async def _run(self, steps: Steps[T]) -> T:
+        """Drive a multi-step operation; see ``Client._run``."""
+        result: Any = None
+        error: DocrError | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(result)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            result, error = None, None
+            if isinstance(step, Sleep):
+                await self._sleep(step.seconds)
+                continue
+            try:
+                result = await self._call(step)
+            except DocrError as failed:
+                error = failed
+
+    async def _drive(self, template: _operations.PageRequest, walk: Walk) -> AsyncGenerator[Pages]:
+        pending: deque[asyncio.Task[Any]] = deque()
         try:
             while True:
                 for number in walk.schedule(len(pending)):
@@ -129,12 +273,12 @@ async def _pages(pages: AsyncGenerator[Pages]) -> AsyncGenerator[ManifestPage]:
         await pages.aclose()
 
 
-async def _amanifests(pages: AsyncGenerator[Pages], on_page: OnPage | None) -> AsyncGenerator[Manifest]:
+async def _items(pages: AsyncGenerator[Pages], on_page: OnPage | None) -> AsyncGenerator[Any]:
     try:  # an on_page that raises must still stop the walk
         async for page, fresh in pages:
             if on_page is not None:
                 on_page(page)
-            for manifest in fresh:
-                yield manifest
+            for item in fresh:
+                yield item
     finally:
         await pages.aclose()

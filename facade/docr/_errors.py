@@ -118,11 +118,15 @@ class IncompleteListingError(DocrError):
 
 
 class TransportError(DocrError):
-    """The request did not get an HTTP answer: DNS, connection refused or reset, protocol error."""
+    """The request did not get an HTTP answer: DNS, connection refused or reset, protocol error.
 
-    def __init__(self, message: str, *, attempts: int = 1) -> None:
+    ``request_sent`` is False when the connection was never made, so the server cannot have acted.
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1, request_sent: bool = True) -> None:
         super().__init__(message)
         self.attempts = attempts
+        self.request_sent = request_sent
 
 
 class APITimeoutError(TransportError, builtins.TimeoutError):

@@ -13,14 +13,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 import httpx
 
 from docr import _errors as errors
 from docr._models import RateLimit
-from docr._parse import FieldError
 from docr._retry import server_wait
 from docr._secrets import Secret, scrub
 
@@ -57,8 +56,18 @@ class Call(Generic[T]):
     what: str
     params: Mapping[str, str | int] | None = None
     json: Any = None
+    # Retried after an attempt whose outcome is unknown (a timeout, a 5xx). Not for a POST that
+    # may have acted: that is retried only when it surely never reached the API.
     idempotent: bool = True
     expects_body: bool = True  # False for answers documented without one (204)
+    # A DELETE: a 404 after an attempt whose outcome is unknown means that attempt did it.
+    gone_is_done: bool = False
+    secret_answer: bool = False  # the 2xx body holds a secret: never decoded into a message
+    base_url: str | None = None  # another service (the OCI registry); None: the API
+    authorization: Secret | None = None  # the Authorization header for base_url calls
+    budgeted: bool = True  # counted against the API's rate limit
+    decode_json: bool = True  # False: ``parse`` reads ``reply.body`` itself (a manifest's exact bytes)
+    accept: str = "application/json"
 
 
 @dataclass(slots=True)
@@ -66,8 +75,9 @@ class Reply:
     """What came back: status, headers and the whole (capped, decoded) body."""
 
     status: int
-    headers: Mapping[str, str]
-    body: bytes
+    # Not in repr: a traceback renderer showing locals must not print what a server echoed.
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
     elapsed_ms: float = 0.0
     # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
     request_id: str | None = None
@@ -91,7 +101,9 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
         )
     if not 200 <= reply.status < 300:
         raise error_from_response(reply, secrets)
-    if not reply.body.strip():
+    if not call.decode_json:
+        data = None
+    elif not reply.body.strip():
         if call.expects_body:
             raise _invalid(reply, secrets, "the body is empty (cut short, or not the API's answer)")
         data = None
@@ -99,11 +111,13 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
         try:
             data = json.loads(reply.body)
         except (ValueError, RecursionError):
-            raise _invalid(reply, secrets, "the body is not JSON (cut short, or not the API's answer)") from None
+            why = "the body is not JSON (cut short, or not the API's answer)"
+            raise _invalid(reply, secrets, why, excerpt=not call.secret_answer) from None
     try:
         return call.parse(data, reply)
-    except FieldError as error:
-        raise _invalid(reply, secrets, f"{call.what}: {error}", transient=False) from error
+    except ValueError as error:  # FieldError, the generated InvalidField, an invalid OCI manifest
+        why = f"{call.what}: {error}"
+        raise _invalid(reply, secrets, why, transient=False, excerpt=not call.secret_answer) from error
 
 
 def failure(
@@ -112,9 +126,10 @@ def failure(
     """The docr exception for an attempt that got no whole answer (connection, timeout, size)."""
     message = scrub(f"{call.what}: {type(error).__name__}: {error}", secrets, _MESSAGE)
     logger.debug("%s %s failed after %.0f ms (attempt %d): %s", call.method, call.path, elapsed_ms, attempt, message)
+    sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
     if isinstance(error, TimeoutError | httpx.TimeoutException):
-        return errors.APITimeoutError(f"timed out: {message}")
-    return errors.TransportError(f"connection failed: {message}")
+        return errors.APITimeoutError(f"timed out: {message}", request_sent=sent)
+    return errors.TransportError(f"connection failed: {message}", request_sent=sent)
 
 
 def error_from_response(reply: Reply, secrets: Iterable[Secret] = ()) -> errors.APIError:
@@ -122,6 +137,11 @@ def error_from_response(reply: Reply, secrets: Iterable[Secret] = ()) -> errors.
     secrets = list(secrets)
     body = _json_object(reply.body)
     error_id, message = body.get("id"), body.get("message")
+    oci_errors = body.get("errors")
+    if error_id is None and isinstance(oci_errors, list) and oci_errors and isinstance(oci_errors[0], dict):
+        # The registry's own API (OCI distribution) answers {"errors": [{"code", "message"}]}.
+        code, message = oci_errors[0].get("code"), oci_errors[0].get("message")
+        error_id = code.lower() if isinstance(code, str) else None
     error_id = _short(error_id, secrets) if isinstance(error_id, str) else None
     message = scrub(message, secrets, _MESSAGE) if isinstance(message, str) and message.strip() else None
     request_id = reply.headers.get("x-request-id") or body.get("request_id")
@@ -153,7 +173,9 @@ def unreadable(
     return _invalid(Reply(status, headers, b""), secrets, why, transient=transient)
 
 
-def _invalid(reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bool = True) -> errors.InvalidResponse:
+def _invalid(
+    reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bool = True, excerpt: bool = True
+) -> errors.InvalidResponse:
     secrets = list(secrets)
     error = errors.InvalidResponse(
         status_code=reply.status,
@@ -161,7 +183,7 @@ def _invalid(reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bo
         message=scrub(f"invalid response: {why}.", secrets, _MESSAGE),
         request_id=_short(reply.headers.get("x-request-id"), secrets),
         headers=_safe_headers(reply.headers, secrets),
-        body_excerpt=_excerpt(reply.body, secrets),
+        body_excerpt=_excerpt(reply.body, secrets) if excerpt else None,
     )
     error.transient = transient
     return error

@@ -226,6 +226,11 @@ class ManifestPage:
     request_id: str | None = None
 
     @property
+    def items(self) -> list[Manifest]:
+        """The page's manifests (what every paged listing calls its items)."""
+        return self.manifests
+
+    @property
     def last_page(self) -> int:
         """The number of the last page for this page's total (1 when the repository is empty)."""
         return max(1, -(-self.total // self.per_page))

@@ -33,15 +33,35 @@ When nothing changes underneath, that is one request per page, no more.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from docr._errors import IncompleteListingError, ListingChangedError
-from docr._models import Manifest, ManifestPage
+from docr._models import Manifest, RateLimit
 from docr._names import MAX_PER_PAGE
 
 DEFAULT_MAX_PASSES = 3
 
 
-def _key(manifest: Manifest) -> bytes | str:
+class Page(Protocol):
+    """What a walk reads of a page: ``ManifestPage``, ``TagPage``."""
+
+    @property
+    def items(self) -> Sequence[Any]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def per_page(self) -> int: ...
+    @property
+    def last_page(self) -> int: ...
+    @property
+    def rate_limit(self) -> RateLimit | None: ...
+
+
+def manifest_key(manifest: Manifest) -> bytes | str:
+    """A manifest's identity in a walk: its digest (32 raw bytes for sha256), else its whole JSON."""
     digest = manifest.digest
     if digest is None:
         return json.dumps(manifest.to_dict(), sort_keys=True, default=str)
@@ -69,8 +89,12 @@ class Walk:
         window: int = 4,
         max_passes: int = DEFAULT_MAX_PASSES,
         dedupe: bool = True,
+        key: Callable[[Any], bytes | str] = manifest_key,
+        noun: str = "manifests",
     ) -> None:
         self.target = target
+        self.key = key
+        self.noun = noun
         self.per_page = per_page
         self.start_page = start_page
         self.max_items = max_items
@@ -122,15 +146,15 @@ class Walk:
             if self.request_budget is not None and self.requests + len(numbers) > self.request_budget:
                 raise ListingChangedError(
                     f"{self.target}: gave up after {self.requests} requests, more than {self.request_budget}"
-                    f" for a listing whose first page announced {self._totals_seen[0]} manifests"
-                    f" (meta.total seen: {self._totals_text()}); {self.yielded} manifests were yielded, none twice."
+                    f" for a listing whose first page announced {self._totals_seen[0]} {self.noun}"
+                    f" (meta.total seen: {self._totals_text()}); {self.yielded} {self.noun} were yielded, none twice."
                 )
             self.requests += len(numbers)
             self._outstanding += len(numbers)
             self._next = numbers[-1] + 1
         return numbers
 
-    def accept(self, page: ManifestPage) -> list[Manifest]:
+    def accept(self, page: Page) -> list[Any]:
         """Take the next page in order; return the manifests to yield from it."""
         self._outstanding -= 1
         if self.request_budget is None:
@@ -150,9 +174,9 @@ class Walk:
             # Never run more requests at once than the rate limit has left.
             self.window = max(1, min(self.concurrency, page.rate_limit.remaining))
         self._consumed = max(self._consumed, page.page)
-        self._received += len(page.manifests)
+        self._received += len(page.items)
         self._check_size(page)
-        fresh = self._fresh(page.manifests) if self.dedupe else list(page.manifests)
+        fresh = self._fresh(page.items) if self.dedupe else list(page.items)
         if self.max_items is not None and self.yielded + len(fresh) >= self.max_items:
             fresh = fresh[: self.max_items - self.yielded]
             self.finished = True
@@ -161,8 +185,8 @@ class Walk:
             self._end_pass()
         return fresh
 
-    def _check_size(self, page: ManifestPage) -> None:
-        served = len(page.manifests)
+    def _check_size(self, page: Page) -> None:
+        served = len(page.items)
         if page.page >= page.last_page or served == page.per_page:
             return
         # Not the last page, yet not a full one: a server capping per_page, a hole, or a lie.
@@ -172,22 +196,22 @@ class Walk:
             self._served = served
         if not self.dedupe:
             self._raise_incomplete(
-                f"page {page.page} of {self.target} held {served} manifests where {page.per_page} were due"
+                f"page {page.page} of {self.target} held {served} {self.noun} where {page.per_page} were due"
                 f" (meta.total {page.total})"
             )
 
-    def _fresh(self, manifests: list[Manifest]) -> list[Manifest]:
+    def _fresh(self, items: Sequence[Any]) -> list[Any]:
         fresh = []
-        yielded, this_pass = self._yielded, self._this_pass
-        for manifest in manifests:
-            key = _key(manifest)
+        yielded, this_pass, key_of = self._yielded, self._this_pass, self.key
+        for item in items:
+            key = key_of(item)
             if this_pass is not None:
                 if key in this_pass:
                     self._disturbed = True  # the list shifted forward within this pass
                 this_pass.add(key)
             if key not in yielded:
                 yielded.add(key)
-                fresh.append(manifest)
+                fresh.append(item)
             elif this_pass is None:
                 self._disturbed = True  # a repeat within the first pass: a shift
         return fresh
@@ -206,7 +230,7 @@ class Walk:
             if self._totals_moved:
                 raise ListingChangedError(
                     f"{self.target} changed during each of {self.passes} walks (meta.total seen:"
-                    f" {self._totals_text()}); {self.yielded} manifests were yielded, none twice, but some may be"
+                    f" {self._totals_text()}); {self.yielded} {self.noun} were yielded, none twice, but some may be"
                     " missing. List again when pushes and deletes have settled."
                 )
             self._raise_incomplete(f"the pages of {self.target} did not add up to meta.total in {self.passes} walks")
@@ -220,7 +244,7 @@ class Walk:
         expected = self._expected() if self._total is not None else 0
         received = self.yielded if self.dedupe else self._received
         raise IncompleteListingError(
-            f"{why}: {expected} manifests expected, {received} received{', none twice' if self.dedupe else ''}."
+            f"{why}: {expected} {self.noun} expected, {received} received{', none twice' if self.dedupe else ''}."
             " The server's paging is inconsistent; docr will not return a short list as complete.",
             expected=expected,
             received=received,

@@ -54,9 +54,17 @@ class RetryPolicy:
         jitter: float = self.random()
         return base * (1 - 0.25 * jitter)
 
-    def delay(self, error: DocrError, attempt: int) -> float | None:
-        """Seconds to wait before trying again after ``attempt`` failed, or ``None`` to give up."""
+    def delay(self, error: DocrError, attempt: int, *, idempotent: bool = True) -> float | None:
+        """Seconds to wait before trying again after ``attempt`` failed, or ``None`` to give up.
+
+        A call that is not ``idempotent`` (a POST that may have acted) is retried only when it
+        surely never reached the API: a 429, or a connection that was never made.
+        """
         if attempt > self.max_retries or not self.is_retryable(error):
+            return None
+        if not idempotent and not (
+            isinstance(error, RateLimitError) or (isinstance(error, TransportError) and not error.request_sent)
+        ):
             return None
         if isinstance(error, RateLimitError) and error.retry_after:
             # A wait of 0 (a reset already past) would retry at once: back off instead.
@@ -65,9 +73,9 @@ class RetryPolicy:
             return error.retry_after
         return self.backoff(attempt)
 
-    def wait_or_raise(self, error: DocrError, attempt: int, what: str) -> float:
+    def wait_or_raise(self, error: DocrError, attempt: int, what: str, *, idempotent: bool = True) -> float:
         """The wait before the next attempt; raises ``error`` (with ``attempts`` set) when final."""
-        wait = self.delay(error, attempt)
+        wait = self.delay(error, attempt, idempotent=idempotent)
         if wait is None:
             if isinstance(error, APIError | TransportError):
                 error.attempts = attempt

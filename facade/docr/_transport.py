@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import httpx
@@ -44,21 +44,36 @@ class DeadlineExceeded(TimeoutError):
 
 
 def _build(
-    http: httpx.Client | httpx.AsyncClient, base_url: str, call: Call[Any], token: Secret, timeout: httpx.Timeout
+    http: httpx.Client | httpx.AsyncClient,
+    base_url: str,
+    call: Call[Any],
+    authorization: Secret | None,
+    timeout: httpx.Timeout,
 ) -> httpx.Request:
+    headers = _HEADERS if call.accept == _HEADERS["Accept"] else {**_HEADERS, "Accept": call.accept}
     request = http.build_request(
-        call.method, base_url + call.path, params=call.params, json=call.json, headers=_HEADERS, timeout=timeout
+        call.method, base_url + call.path, params=call.params, json=call.json, headers=headers, timeout=timeout
     )
-    request.headers["Authorization"] = "Bearer " + token.reveal()
+    if authorization is not None:
+        request.headers["Authorization"] = authorization.reveal()
     return request
 
 
-def send(http: httpx.Client, base_url: str, call: Call[Any], token: Secret, timeout: float, limit: int) -> Reply:
+def send(
+    http: httpx.Client,
+    base_url: str,
+    call: Call[Any],
+    authorization: Secret | None,
+    timeout: float,
+    limit: int,
+    secrets: Sequence[Secret] = (),
+) -> Reply:
     """Send ``call`` and read its whole answer; raises httpx errors, ``DeadlineExceeded`` or docr errors."""
     started = time.monotonic()
     deadline = started + timeout
+    secrets = [*secrets] if authorization is None else [*secrets, authorization]
     try:
-        request = _build(http, base_url, call, token, httpx.Timeout(timeout))
+        request = _build(http, base_url, call, authorization, httpx.Timeout(timeout))
         try:
             response = http.send(request, stream=True, auth=None, follow_redirects=False)
         except httpx.HTTPStatusError as error:  # the caller's raise_for_status hook: the answer is still ours
@@ -66,31 +81,38 @@ def send(http: httpx.Client, base_url: str, call: Call[Any], token: Secret, time
     except httpx.HTTPError:
         raise
     except Exception as error:
-        raise _client_fault(error, [token]) from error
+        raise _client_fault(error, secrets) from error
     try:
         if response.is_stream_consumed:
-            body = _in_memory(response, limit, [token])
+            body = _in_memory(response, limit, secrets)
         else:
-            reader = _reader(response, _limit(response, limit), [token])
+            reader = _reader(response, _limit(response, limit), secrets)
             for chunk in response.iter_raw():
-                if not _feed(reader, chunk, response, limit, [token]):
+                if not _feed(reader, chunk, response, limit, secrets):
                     break
                 if time.monotonic() > deadline:
                     raise DeadlineExceeded(f"the answer was not whole within {timeout:g}s")
-            body = _finish(reader, response, limit, [token])
+            body = _finish(reader, response, limit, secrets)
     finally:
         response.close()
     return Reply(response.status_code, response.headers, body, (time.monotonic() - started) * 1000)
 
 
 async def asend(
-    http: httpx.AsyncClient, base_url: str, call: Call[Any], token: Secret, timeout: float, limit: int
+    http: httpx.AsyncClient,
+    base_url: str,
+    call: Call[Any],
+    authorization: Secret | None,
+    timeout: float,
+    limit: int,
+    secrets: Sequence[Secret] = (),
 ) -> Reply:
     """``send`` for asyncio: the whole attempt (connect to the last byte) runs under one deadline."""
     started = time.monotonic()
+    secrets = [*secrets] if authorization is None else [*secrets, authorization]
     async with asyncio.timeout(timeout):
         try:
-            request = _build(http, base_url, call, token, httpx.Timeout(timeout))
+            request = _build(http, base_url, call, authorization, httpx.Timeout(timeout))
             try:
                 response = await http.send(request, stream=True, auth=None, follow_redirects=False)
             except httpx.HTTPStatusError as error:
@@ -98,16 +120,16 @@ async def asend(
         except httpx.HTTPError:
             raise
         except Exception as error:
-            raise _client_fault(error, [token]) from error
+            raise _client_fault(error, secrets) from error
         try:
             if response.is_stream_consumed:
-                body = _in_memory(response, limit, [token])
+                body = _in_memory(response, limit, secrets)
             else:
-                reader = _reader(response, _limit(response, limit), [token])
+                reader = _reader(response, _limit(response, limit), secrets)
                 async for chunk in response.aiter_raw():
-                    if not _feed(reader, chunk, response, limit, [token]):
+                    if not _feed(reader, chunk, response, limit, secrets):
                         break
-                body = _finish(reader, response, limit, [token])
+                body = _finish(reader, response, limit, secrets)
         finally:
             await response.aclose()
     return Reply(response.status_code, response.headers, body, (time.monotonic() - started) * 1000)
