@@ -84,10 +84,13 @@ class RateBudget:
             minute, hour = self.limits.minute, self.limits.hour
             self._expire(now)
             at = now
+            # A little after the window's edge: the server counts arrivals, which lag our sends by
+            # a varying network delay, so a request booked exactly at the edge could land inside.
+            margin = 0.02 * minute + 0.01
             if len(self._minute) >= self.limits.per_minute:
-                at = max(at, self._minute[len(self._minute) - self.limits.per_minute] + minute)
+                at = max(at, self._minute[len(self._minute) - self.limits.per_minute] + minute + margin)
             if len(self._hour) >= self.limits.per_hour:
-                at = max(at, self._hour[len(self._hour) - self.limits.per_hour] + hour)
+                at = max(at, self._hour[len(self._hour) - self.limits.per_hour] + hour + margin)
             if self._server_remaining is not None and self._server_reset is not None:
                 # Requests sent since that answer count against what it said remained.
                 spent = self._sent - self._sent_when_observed
