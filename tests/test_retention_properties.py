@@ -53,6 +53,7 @@ def repositories(draw: st.DrawFn) -> Repo:
     owner = {tag: draw(st.none() | st.integers(0, count - 1)) for tag in TAGS}
     sizes = draw(st.lists(st.integers(0, 5000), min_size=len(BLOBS), max_size=len(BLOBS)))
     listing, oci, edges = [], {}, []
+    defined_by: list[str] = []  # the manifest whose body states each edge
     for i, digest in enumerate(digests):
         age = draw(st.integers(-2, 24 * 40))
         updated = None if draw(st.integers(0, 15)) == 0 else NOW - age * HOUR
@@ -73,9 +74,11 @@ def repositories(draw: st.DrawFn) -> Repo:
                     k = draw(st.sampled_from(attested))
                     annotations = {**ATTESTATION, "vnd.docker.reference.digest": digests[k]}
                     edges.append((digests[k], digests[j], "attestation"))
+                    defined_by.append(digest)
                 media = OCI_INDEX if draw(st.booleans()) else OCI_MANIFEST
                 children.append(OCIDescriptor(digests[j], media, 1, None, annotations))
                 edges.append((digest, digests[j], "index"))
+                defined_by.append(digest)
             if draw(st.booleans()):
                 children.append(OCIDescriptor(sha("not listed"), OCI_MANIFEST, 1))
             oci[digest] = OCIManifest(digest, OCI_INDEX, children=tuple(children))
@@ -83,6 +86,7 @@ def repositories(draw: st.DrawFn) -> Repo:
             j = draw(st.sampled_from(later))
             oci[digest] = OCIManifest(digest, OCI_MANIFEST, subject=digests[j])
             edges.append((digests[j], digest, "subject"))
+            defined_by.append(digest)
         else:
             subject = sha("not listed") if draw(st.booleans()) else None
             oci[digest] = OCIManifest(digest, OCI_MANIFEST, subject=subject)
@@ -92,6 +96,8 @@ def repositories(draw: st.DrawFn) -> Repo:
             if draw(st.booleans()):
                 unreadable[digest] = "500 Internal Server Error"
             del oci[digest]  # either way its body is not known
+    # What an unread body states is unknown to the planner too: it protects by failing closed.
+    edges = [edge for edge, source in zip(edges, defined_by, strict=True) if source in oci]
     listing = draw(st.permutations(listing))
     return Repo(listing, oci, unreadable, edges)
 

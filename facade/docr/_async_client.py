@@ -11,11 +11,10 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import httpx
 
-from docr import _operations, _transport
 from docr._base_client import (
     DEFAULT_PER_PAGE,
     ITER_PER_PAGE,
@@ -28,13 +27,16 @@ from docr._base_client import (
     outcome_unknown,
 )
 from docr._errors import DocrError, NotFoundError
-from docr._exchange import Call, failure, settle
 from docr._iterators import AsyncListing
-from docr._models import Manifest, ManifestPage
-from docr._oci import OCIManifest
-from docr._pagination import Walk
-from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
-from docr._steps import Sleep, Steps
+
+if TYPE_CHECKING:
+    from docr import _operations
+    from docr._exchange import Call
+    from docr._models import Manifest, ManifestPage
+    from docr._oci import OCIManifest
+    from docr._pagination import Walk
+    from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
+    from docr._steps import Steps
 
 __all__ = ["AsyncClient"]
 
@@ -73,7 +75,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         self, registry: str, repository: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> ManifestPage:
         """One page, as the server sends it (retried on transient faults)."""
-        return cast(ManifestPage, await self._call(self._request(registry, repository, page, per_page).call()))
+        return cast("ManifestPage", await self._call(self._request(registry, repository, page, per_page).call()))
 
     def iter_pages(
         self, registry: str, repository: str, *, per_page: int = ITER_PER_PAGE, start_page: int = 1
@@ -105,6 +107,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     def iter_repositories(self, registry: str, *, per_page: int = ITER_PER_PAGE) -> AsyncListing[Repository]:
         """Every repository of a registry exactly once; see ``Client.iter_repositories``."""
+        from docr import _operations
+
         name, walk = self._repositories_walk(registry, per_page)
 
         async def walk_pages() -> AsyncGenerator[Repository]:
@@ -162,6 +166,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     def iter_garbage_collections(self, registry: str, *, per_page: int = 20) -> AsyncListing[GarbageCollection]:
         """The registry's garbage collections, newest first."""
+        from docr import _operations
+
         name, size = self._gc_pages(registry, per_page)
 
         async def walk_pages() -> AsyncGenerator[GarbageCollection]:
@@ -194,6 +200,9 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def _call(self, call: Call[T]) -> T:
         """One call with its retries (cancelling the task stops it at once)."""
+        from docr._exchange import failure, settle
+        from docr._transport import asend
+
         settings = self._settings
         uncertain = False
         for attempt in itertools.count(1):
@@ -205,7 +214,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             base_url, authorization = self._target(call)
             started = time.monotonic()
             try:
-                reply = await _transport.asend(
+                reply = await asend(
                     self._http,
                     base_url,
                     call,
@@ -229,6 +238,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def _run(self, steps: Steps[T]) -> T:
         """Drive a multi-step operation; see ``Client._run``."""
+        from docr._steps import Sleep
+
         result: Any = None
         error: DocrError | None = None
         while True:

@@ -12,28 +12,32 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import httpx
 
-from docr import _config, _names, _operations
+from docr import _config, _names
 from docr._errors import ClientClosedError, DocrError, InvalidArgument, NotFoundError, ServerError, TransportError
-from docr._exchange import Call
-from docr._models import ManifestPage
-from docr._oci import OCIManifest
-from docr._pagination import Walk
-from docr._ratebudget import RateBudget, RateLimits
-from docr._resources import DockerCredentials, GarbageCollection, Registry, Subscription
-from docr._retry import RetryPolicy
 from docr._secrets import Secret
-from docr._steps import Steps, wait_gc
-from docr._token_walk import TokenWalk
+
+if TYPE_CHECKING:
+    # Everything else is imported where it is first used, so that `docr.Client` costs little
+    # more to import than httpx itself (`make bench` holds it to that).
+    from docr import _operations
+    from docr._exchange import Call
+    from docr._models import ManifestPage
+    from docr._oci import OCIManifest
+    from docr._pagination import Walk
+    from docr._ratebudget import RateLimits
+    from docr._resources import DockerCredentials, GarbageCollection, Registry, Subscription
+    from docr._steps import Steps
+    from docr._token_walk import TokenWalk
 
 DEFAULT_PER_PAGE = 20
 ITER_PER_PAGE = 200  # walks ask for the most the API allows: fewer round trips
 
-OnPage = Callable[[ManifestPage], None]
-OnStatus = Callable[[GarbageCollection], object]
+OnPage = Callable[["ManifestPage"], None]
+OnStatus = Callable[["GarbageCollection"], object]
 Pages = tuple[Any, list[Any]]
 _Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 T = TypeVar("T")
@@ -80,6 +84,9 @@ class BaseClient(Generic[_Http]):
             legacy_endpoint=legacy_endpoint,
             max_response_bytes=max_response_bytes,
         )
+        from docr._ratebudget import RateBudget, RateLimits
+        from docr._retry import RetryPolicy
+
         if rate_limits is not None and not isinstance(rate_limits, RateLimits):
             raise InvalidArgument("rate_limits", f"must be a docr.RateLimits, not {type(rate_limits).__name__}")
         from docr._oci_session import DEFAULT_OCI_BASE_URL
@@ -126,6 +133,8 @@ class BaseClient(Generic[_Http]):
     # --- listings ----------------------------------------------------------------------------
 
     def _request(self, registry: str, repository: str, page: int, per_page: int) -> _operations.PageRequest:
+        from docr import _operations
+
         self._check_open()
         return _operations.PageRequest(
             registry=_names.registry_name(registry),
@@ -145,6 +154,8 @@ class BaseClient(Generic[_Http]):
         max_items: int | None = None,
         dedupe: bool = True,
     ) -> tuple[_operations.PageRequest, Walk]:
+        from docr._pagination import Walk
+
         template = self._request(registry, repository, _names.page(start_page, "start_page"), per_page)
         walk = Walk(
             target=f"{template.registry}/{template.repository}",
@@ -157,6 +168,9 @@ class BaseClient(Generic[_Http]):
         return template, walk
 
     def _tags_walk(self, registry: str, repository: str, per_page: int) -> tuple[_operations.PageRequest, Walk]:
+        from docr import _operations
+        from docr._pagination import Walk
+
         template = self._request(registry, repository, 1, per_page)
         template = _operations.PageRequest(
             template.registry, template.repository, 1, template.per_page, template.legacy_endpoint, tags=True
@@ -171,6 +185,8 @@ class BaseClient(Generic[_Http]):
         return template, walk
 
     def _repositories_walk(self, registry: str, per_page: int) -> tuple[str, TokenWalk]:
+        from docr._token_walk import TokenWalk
+
         self._check_open()
         name = _names.registry_name(registry)
         size = _names.per_page(per_page)
@@ -180,6 +196,8 @@ class BaseClient(Generic[_Http]):
     # --- single calls ------------------------------------------------------------------------
 
     def _delete_manifest_call(self, registry: str, repository: str, digest: str) -> Call[None]:
+        from docr import _operations
+
         self._check_open()
         return _operations.delete_manifest(
             _names.registry_name(registry),
@@ -189,6 +207,8 @@ class BaseClient(Generic[_Http]):
         )
 
     def _delete_tag_call(self, registry: str, repository: str, tag: str) -> Call[None]:
+        from docr import _operations
+
         self._check_open()
         return _operations.delete_tag(
             _names.registry_name(registry),
@@ -198,14 +218,20 @@ class BaseClient(Generic[_Http]):
         )
 
     def _registry_call(self, registry: str) -> Call[Registry]:
+        from docr import _operations
+
         self._check_open()
         return _operations.get_registry(_names.registry_name(registry))
 
     def _subscription_call(self) -> Call[Subscription]:
+        from docr import _operations
+
         self._check_open()
         return _operations.get_subscription()
 
     def _credentials_call(self, registry: str, read_write: bool, expiry_seconds: int | None) -> Call[DockerCredentials]:
+        from docr import _operations
+
         self._check_open()
         if not isinstance(read_write, bool):
             raise InvalidArgument("read_write", f"must be True or False, not {read_write!r}")
@@ -220,6 +246,8 @@ class BaseClient(Generic[_Http]):
     def _start_gc_call(
         self, registry: str, untagged_manifests: bool, unreferenced_blobs: bool
     ) -> Call[GarbageCollection]:
+        from docr import _operations
+
         self._check_open()
         for name, value in (("untagged_manifests", untagged_manifests), ("unreferenced_blobs", unreferenced_blobs)):
             if not isinstance(value, bool):
@@ -230,10 +258,14 @@ class BaseClient(Generic[_Http]):
         return _operations.start_gc(_names.registry_name(registry), gc_type)
 
     def _active_gc_call(self, registry: str) -> Call[GarbageCollection]:
+        from docr import _operations
+
         self._check_open()
         return _operations.get_active_gc(_names.registry_name(registry))
 
     def _cancel_gc_call(self, registry: str, uuid: str) -> Call[GarbageCollection]:
+        from docr import _operations
+
         self._check_open()
         return _operations.cancel_gc(_names.registry_name(registry), _uuid(uuid))
 
@@ -244,6 +276,8 @@ class BaseClient(Generic[_Http]):
     def _wait_gc_steps(
         self, registry: str, uuid: str, poll_interval: float, timeout: float | None, on_status: OnStatus | None
     ) -> Steps[GarbageCollection]:
+        from docr._steps import wait_gc
+
         self._check_open()
         if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
             raise InvalidArgument("poll_interval", f"must be a positive number of seconds, not {poll_interval!r}")

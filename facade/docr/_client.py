@@ -13,13 +13,11 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import httpx
 
-from docr import _operations, _transport
 from docr._base_client import (
     DEFAULT_PER_PAGE,
     ITER_PER_PAGE,
@@ -32,13 +30,18 @@ from docr._base_client import (
     outcome_unknown,
 )
 from docr._errors import DocrError, NotFoundError
-from docr._exchange import Call, failure, settle
 from docr._iterators import Listing
-from docr._models import Manifest, ManifestPage
-from docr._oci import OCIManifest
-from docr._pagination import Walk
-from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
-from docr._steps import Sleep, Steps
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from docr import _operations
+    from docr._exchange import Call
+    from docr._models import Manifest, ManifestPage
+    from docr._oci import OCIManifest
+    from docr._pagination import Walk
+    from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
+    from docr._steps import Steps
 
 __all__ = ["Client"]
 
@@ -93,7 +96,7 @@ class Client(BaseClient[httpx.Client]):
         self, registry: str, repository: str, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> ManifestPage:
         """One page, as the server sends it (retried on transient faults)."""
-        return cast(ManifestPage, self._call(self._request(registry, repository, page, per_page).call()))
+        return cast("ManifestPage", self._call(self._request(registry, repository, page, per_page).call()))
 
     def iter_pages(
         self, registry: str, repository: str, *, per_page: int = ITER_PER_PAGE, start_page: int = 1
@@ -138,6 +141,8 @@ class Client(BaseClient[httpx.Client]):
 
     def iter_repositories(self, registry: str, *, per_page: int = ITER_PER_PAGE) -> Listing[Repository]:
         """Every repository of a registry exactly once, with live counts (``page_token`` paging)."""
+        from docr import _operations
+
         name, walk = self._repositories_walk(registry, per_page)
 
         def walk_pages() -> Generator[Repository]:
@@ -195,6 +200,8 @@ class Client(BaseClient[httpx.Client]):
 
     def iter_garbage_collections(self, registry: str, *, per_page: int = 20) -> Listing[GarbageCollection]:
         """The registry's garbage collections, newest first."""
+        from docr import _operations
+
         name, size = self._gc_pages(registry, per_page)
 
         def walk_pages() -> Generator[GarbageCollection]:
@@ -231,6 +238,9 @@ class Client(BaseClient[httpx.Client]):
 
     def _call(self, call: Call[T], cancelled: Callable[[], bool] | None = None) -> T:
         """One call with its retries; ``cancelled`` (a walk's) stops it before any new attempt."""
+        from docr._exchange import failure, settle
+        from docr._transport import DeadlineExceeded, send
+
         settings = self._settings
         uncertain = False
         for attempt in itertools.count(1):
@@ -244,7 +254,7 @@ class Client(BaseClient[httpx.Client]):
             self._begin_attempt()
             started = time.monotonic()
             try:
-                reply = _transport.send(
+                reply = send(
                     self._http,
                     base_url,
                     call,
@@ -260,7 +270,7 @@ class Client(BaseClient[httpx.Client]):
                 if gone_is_done(call, error, uncertain):
                     return cast(T, None)
                 failed = error
-            except (httpx.HTTPError, _transport.DeadlineExceeded) as error:
+            except (httpx.HTTPError, DeadlineExceeded) as error:
                 failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets())
             finally:
                 self._end_attempt()
@@ -270,6 +280,8 @@ class Client(BaseClient[httpx.Client]):
 
     def _run(self, steps: Steps[T]) -> T:
         """Drive a multi-step operation: send its calls, sleep its sleeps, hand back results."""
+        from docr._steps import Sleep
+
         result: Any = None
         error: DocrError | None = None
         while True:

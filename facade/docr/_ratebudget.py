@@ -86,7 +86,7 @@ class RateBudget:
             at = now
             # A little after the window's edge: the server counts arrivals, which lag our sends by
             # a varying network delay, so a request booked exactly at the edge could land inside.
-            margin = 0.02 * minute + 0.01
+            margin = 0.05 * minute + 0.02
             if len(self._minute) >= self.limits.per_minute:
                 at = max(at, self._minute[len(self._minute) - self.limits.per_minute] + minute + margin)
             if len(self._hour) >= self.limits.per_hour:

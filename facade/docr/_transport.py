@@ -19,7 +19,6 @@ answer: its response is read like any other. Anything else the client raises tha
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
@@ -108,6 +107,8 @@ async def asend(
     secrets: Sequence[Secret] = (),
 ) -> Reply:
     """``send`` for asyncio: the whole attempt (connect to the last byte) runs under one deadline."""
+    import asyncio  # here, not at the top: sync users never import asyncio
+
     started = time.monotonic()
     secrets = [*secrets] if authorization is None else [*secrets, authorization]
     async with asyncio.timeout(timeout):
