@@ -41,6 +41,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import vcr
 import yaml
@@ -511,7 +512,7 @@ def _transcribed(
     for parameter in operation.get("parameters", []):
         parameter = _resolve(spec, parameter)
         if parameter["in"] == "path":
-            parameters[parameter["name"]] = str(parameter.get("example", ""))
+            parameters[parameter["name"]] = quote(str(parameter.get("example", "")), safe="")  # as docr sends
     parameters["registry_name"] = f"example-{'ok' if status < 300 else status}"
     uri = API + path.format(**parameters)
     query = _EXAMPLE_QUERIES.get(operation["operationId"])

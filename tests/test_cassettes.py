@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def client() -> docr.Client:
     return client
 
 
+@cache
 def interactions(path: Path) -> list[dict[str, Any]]:
+    """A cassette's interactions, parsed once per session (callers only read them)."""
     return yaml.safe_load(path.read_text())["interactions"]
 
 
@@ -346,3 +349,138 @@ def test_the_contract_check_can_fail(status: int, body: bytes) -> None:
             {"content-type": "application/json"},
             body,
         )
+
+
+API = "https://api.digitalocean.com/v2/registries/example"
+_BEARER = {"authorization": "Bearer x"}
+_JSON_REQUEST = {"authorization": "Bearer x", "content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "request_headers", "request_body", "status", "body"),
+    [
+        ("POST", f"{API}/garbage-collection", _JSON_REQUEST, b'{"type": "everything"}', 201, b"{}"),
+        ("POST", f"{API}/garbage-collection", _JSON_REQUEST, b"", 201, b'{"garbage_collection": {"uuid": 5}}'),
+        ("PUT", f"{API}/garbage-collection/abc", _JSON_REQUEST, b'{"cancel": "yes"}', 200, b"{}"),
+        ("DELETE", f"{API}/repositories/r/tags/v1", _BEARER, b"", 409, b'{"id": "conflict"}'),  # no message
+        ("DELETE", f"{API}/repositories/r/tags/v1", _BEARER, b"", 200, b"{}"),  # 200 is not a delete's answer
+        ("GET", f"{API}/docker-credentials?read_write=maybe", _BEARER, b"", 200, b'{"auths": {}}'),
+        ("GET", f"{API}/repositoriesV2?per_page=500", _BEARER, b"", 200, b'{"meta": {"total": 0}}'),
+        ("GET", f"{API}/repositoriesV2", _BEARER, b"", 200, b'{"repositories": []}'),  # meta is required
+        ("GET", f"{API}/garbage-collections", _BEARER, b"", 200, b'{"garbage_collections": {}}'),
+        ("GET", f"{API}", _BEARER, b"", 200, b'{"registry": {"name": "Not A Name"}}'),
+        ("GET", f"{API}/repositories/r/tags", _BEARER, b"", 200, b'{"tags": [{"tag": 1}], "meta": {"total": 1}}'),
+        ("GET", "https://api.digitalocean.com/v2/registries/subscription", {}, b"", 200, b"{}"),  # no token
+        (
+            "GET",
+            "https://api.digitalocean.com/v2/registries/subscription",
+            _BEARER,
+            b"",
+            200,
+            b'{"subscription": {"tier": {"included_storage_bytes": "lots"}}}',
+        ),
+    ],
+)
+def test_the_contract_check_can_fail_for_every_kind_of_operation(
+    method: str, url: str, request_headers: dict[str, str], request_body: bytes, status: int, body: bytes
+) -> None:
+    from openapi_core.exceptions import OpenAPIError
+
+    with pytest.raises(OpenAPIError):
+        check_exchange(method, url, request_headers, status, {"content-type": "application/json"}, body, request_body)
+
+
+def test_operations_are_told_apart() -> None:
+    assert operation_of("GET", "https://api.digitalocean.com/v2/registries/subscription") == (
+        "registries_get_subscription"
+    )
+    assert operation_of("GET", API) == "registries_get"
+    assert operation_of("GET", f"{API}/garbage-collection") == "registries_get_garbageCollection"
+    assert operation_of("POST", f"{API}/garbage-collection") == "registries_run_garbageCollection"
+    assert operation_of("DELETE", f"{API}/repositories/a%2Fb/tags/v1") == "registries_delete_repositoryTag"
+    legacy = "https://api.digitalocean.com/v2/registry/example/repositories/a/digests"
+    assert operation_of("GET", legacy) == "registry_list_repositoryManifests"
+    assert operation_of("GET", "https://registry.digitalocean.com/v2/example/a/manifests/v1") is None
+    assert operation_of("PATCH", API) is None
+
+
+def _registry_exchange(status: int) -> dict[str, Any]:
+    found = [
+        i
+        for i in interactions(CASSETTES / "oci_manifests.yaml")
+        if is_registry(i["request"]["uri"]) and "/manifests/" in i["request"]["uri"]
+    ]
+    chosen = next(i for i in found if i["response"]["status"]["code"] == status)
+    request, response = chosen["request"], chosen["response"]
+    return {
+        "method": request["method"],
+        "url": request["uri"],
+        "request_headers": _headers(request["headers"]),
+        "status": status,
+        "headers": _headers(response["headers"]),
+        "body": _bytes(response["body"]["string"]),
+    }
+
+
+def _with_manifest(body: bytes, **headers: str) -> dict[str, Any]:
+    import hashlib
+
+    exchange = _registry_exchange(200)
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    exchange["url"] = exchange["url"].rsplit("/", 1)[0] + "/" + digest
+    exchange["headers"] = {**exchange["headers"], "docker-content-digest": digest, **headers}
+    exchange["body"] = body
+    return exchange
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda e: {**e, "body": e["body"] + b" "},  # the bytes are not the digest's
+        lambda e: {**e, "headers": {**e["headers"], "docker-content-digest": "sha256:" + "0" * 64}},
+        lambda e: {**e, "headers": {k: v for k, v in e["headers"].items() if k != "docker-content-digest"}},
+        lambda e: {**e, "headers": {**e["headers"], "content-type": "application/json"}},
+        lambda e: {**e, "url": e["url"].rsplit("/", 1)[0] + "/sha256:" + "1" * 64},  # not what was asked
+        lambda e: {**e, "request_headers": {**e["request_headers"], "accept": "application/json"}},
+        lambda e: _with_manifest(
+            b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}',
+            **{"content-type": "application/vnd.oci.image.index.v1+json"},
+        ),
+        lambda e: {**_registry_exchange(401), "headers": {"content-type": "application/json"}},  # no challenge
+        lambda e: {**_registry_exchange(404), "body": b'{"errors": [{"code": "manifest_unknown"}]}'},
+        lambda e: {**_registry_exchange(404), "status": 302},
+    ],
+)
+def test_the_registry_check_can_fail(spoil: Any) -> None:
+    from tests.contract import RegistryContractError
+
+    check_registry_exchange(**_registry_exchange(200))  # as recorded, it holds
+    with pytest.raises(RegistryContractError):
+        check_registry_exchange(**spoil(_registry_exchange(200)))
+
+
+def test_the_token_check_can_fail() -> None:
+    from tests.contract import RegistryContractError
+
+    token = next(
+        i
+        for i in interactions(CASSETTES / "oci_manifests.yaml")
+        if i["request"]["uri"].startswith("https://registry.digitalocean.com/token")
+    )
+    exchange = {
+        "method": "GET",
+        "url": token["request"]["uri"],
+        "request_headers": _headers(token["request"]["headers"]),
+        "status": 200,
+        "headers": _headers(token["response"]["headers"]),
+        "body": _bytes(token["response"]["body"]["string"]),
+    }
+    check_registry_exchange(**exchange)
+    for spoilt in (
+        {**exchange, "request_headers": {"authorization": FILTERED}},  # the API token sent to the registry
+        {**exchange, "body": b'{"expires_in": 300}'},
+        {**exchange, "body": b'{"token": "t", "expires_in": -1}'},
+        {**exchange, "status": 401},
+    ):
+        with pytest.raises(RegistryContractError):
+            check_registry_exchange(**spoilt)
