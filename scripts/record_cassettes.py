@@ -390,7 +390,9 @@ def oci_manifests(fake: FakeRegistry) -> None:
     in another repository (credentials cached, a new token), and a digest the registry does not have."""
     fake.seed_demo("example")
     index = fake.tags("example", "web/frontend")["latest"]
-    child = fake.manifest_info("example", "web/frontend", index)["children"][0]  # type: ignore[index]
+    info = fake.manifest_info("example", "web/frontend", index)
+    assert info is not None
+    child = info["children"][0]
     image = fake.tags("example", "tools/migrate")["latest"]
     with _client(fake) as client:
         client.get_oci_manifest("example", "web/frontend", index)
