@@ -458,7 +458,7 @@ _EXAMPLE_STATUSES = {
 # The query each operation's transcribed requests carry: what docr sends for the calls the replay
 # tests make (vcrpy matches on it), with the fragment's own example values where it has one.
 _EXAMPLE_QUERIES = {
-    "registries_list_repositoriesV2": "per_page=20&page=1",
+    "registries_list_repositoriesV2": "per_page=20",
     "registries_list_repositoryTags": "per_page=20&page=1",
     "registry_list_repositoryTags": "per_page=20&page=1",
     "registry_list_repositoryManifests": "per_page=20&page=1",

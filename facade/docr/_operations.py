@@ -220,7 +220,10 @@ def repositories_page(registry: str, per_page: int, page_token: str | None) -> C
             RateLimit.from_headers(reply.headers),
         )
 
-    arguments: dict[str, Any] = {"registry_name": registry, "per_page": per_page}
+    from docr_api.types import UNSET
+
+    # `page` is left out: with a token the API ignores it, and the generated default would send page=1.
+    arguments: dict[str, Any] = {"registry_name": registry, "per_page": per_page, "page": UNSET}
     if page_token is not None:
         arguments["page_token"] = page_token
     call: Call[Any] = _generated(
@@ -321,9 +324,14 @@ def docker_credentials(registry: str, *, read_write: bool, expiry_seconds: int |
             raise FieldError(f'auths["{REGISTRY_HOST}"].auth', "a string", None)
         return DockerCredentials.from_auth(REGISTRY_HOST, Secret(auth))
 
-    arguments: dict[str, Any] = {"registry_name": registry, "read_write": read_write}
-    if expiry_seconds is not None:
-        arguments["expiry_seconds"] = expiry_seconds
+    from docr_api.types import UNSET
+
+    # Left out unless given: the generated default (0) asks for credentials that never expire.
+    arguments: dict[str, Any] = {
+        "registry_name": registry,
+        "read_write": read_write,
+        "expiry_seconds": UNSET if expiry_seconds is None else expiry_seconds,
+    }
     call = _generated(
         _operation("registries_get_docker_credentials"), f"docker credentials of {registry}", convert, **arguments
     )
