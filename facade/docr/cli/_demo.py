@@ -100,8 +100,8 @@ def demo_fake(
     with FakeRegistry(clock=clock) as fake:
         _past_collections(fake, registry, clock, start)
         seeded = _seed(fake, registry, now)
+        fake.gc_step_seconds = DEMO_GC_STEP  # for the collections of the demo's own run too
         if gc_running:
-            fake.gc_step_seconds = DEMO_GC_STEP
             clock.run_from(start - 1.5 * DEMO_GC_STEP)  # under way for a moment already
             _start_collection(fake, registry)
         clock.run_from(start)
