@@ -75,9 +75,7 @@ def test_yes_in_any_case(fake: FakeRegistry, answer: str) -> None:
 def test_without_a_terminal_and_without_yes_nothing_is_asked_nor_sent(fake: FakeRegistry) -> None:
     run = run_docr("delete", f"{MIGRATE}:latest", "--api-url", fake.url)
     assert (run.code, run.out) == (2, "")
-    assert run.err == (
-        "docr: refusing to delete without confirmation: stdin is not a terminal; pass --yes to delete\n"
-    )
+    assert run.err == ("docr: refusing to delete without confirmation: stdin is not a terminal; pass --yes to delete\n")
     assert fake.requests == []
 
 
@@ -165,7 +163,9 @@ def test_bad_references_are_refused_before_any_request(fake: FakeRegistry, ref: 
     assert fake.requests == []
 
 
-def test_a_bad_reference_is_reported_before_a_missing_token(fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_reference_is_reported_before_a_missing_token(
+    fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DIGITALOCEAN_TOKEN")
     run = run_docr("delete", f"{MIGRATE}:-bad", "--yes", "--api-url", fake.url)
     assert run.code == 2
@@ -234,7 +234,9 @@ def test_the_legacy_endpoint_deletes_through_the_deprecated_path(fake: FakeRegis
     assert deletes(fake) == [f"/v2/registry/example/repositories/tools%2Fmigrate/digests/{digest.replace(':', '%3A')}"]
 
 
-def test_ctrl_c_at_the_prompt_exits_130_and_deletes_nothing(fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_at_the_prompt_exits_130_and_deletes_nothing(
+    fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from docr.cli import _delete
 
     def interrupted(*args: object) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docr.testing import FakeRegistry, ManualClock
-from tests.cli_support import NOW, assert_golden, clocked, run_docr, setup_env
+from tests.cli_support import assert_golden, clocked, run_docr, setup_env
 
 __all__ = ["clocked"]  # the fixture, imported for pytest to find
 
@@ -22,10 +22,6 @@ STATUSES = ["requested", "waiting for write JWTs to expire", "scanning manifests
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli_retries_without_waits: None) -> None:
     setup_env(monkeypatch, tmp_path)
-
-
-def gc(fake: FakeRegistry, *argv: str, **kwargs: object) -> object:
-    return run_docr("gc", *argv, "--api-url", fake.url, **kwargs)  # type: ignore[arg-type]
 
 
 # -- start ------------------------------------------------------------------------------------------
@@ -50,7 +46,11 @@ def test_start_prints_the_collection_and_json_gives_its_object(clocked: Clocked)
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("untagged", "untagged manifests only"), ("blobs", "unreferenced blobs only"), ("both", "untagged manifests and unreferenced blobs")],
+    [
+        ("untagged", "untagged manifests only"),
+        ("blobs", "unreferenced blobs only"),
+        ("both", "untagged manifests and unreferenced blobs"),
+    ],
 )
 def test_start_type(clocked: Clocked, kind: str, expected: str) -> None:
     fake, _ = clocked
@@ -117,12 +117,15 @@ def test_list_every_format(clocked: Clocked) -> None:
     expected = fake.garbage_collections("example")
     as_json = run_docr("gc", "list", "example", "--api-url", fake.url)
     assert as_json.json() == expected
-    assert [json.loads(line) for line in run_docr("gc", "list", "example", "-o", "jsonl", "--api-url", fake.url).lines()] == expected
-    rows = list(csv.DictReader(io.StringIO(run_docr("gc", "list", "example", "-o", "csv", "--api-url", fake.url).out)))
+    jsonl = run_docr("gc", "list", "example", "-o", "jsonl", "--api-url", fake.url)
+    assert [json.loads(line) for line in jsonl.lines()] == expected
+    as_csv = run_docr("gc", "list", "example", "-o", "csv", "--api-url", fake.url)
+    rows = list(csv.DictReader(io.StringIO(as_csv.out)))
     assert [row["uuid"] for row in rows] == [c["uuid"] for c in expected]
     assert rows[0]["freed_bytes"] == str(expected[0]["freed_bytes"])
     assert run_docr("gc", "list", "example", "-q", "--api-url", fake.url).lines() == [c["uuid"] for c in expected]
-    assert run_docr("gc", "list", "example", "-q", "--limit", "1", "--api-url", fake.url).lines() == [expected[0]["uuid"]]
+    newest = run_docr("gc", "list", "example", "-q", "--limit", "1", "--api-url", fake.url)
+    assert newest.lines() == [expected[0]["uuid"]]
     table = run_docr("gc", "list", "example", "-o", "table", "--api-url", fake.url)
     assert table.lines()[-1] == "3 garbage collections"
 
@@ -180,7 +183,7 @@ def test_a_bad_uuid_is_refused_before_any_request(clocked: Clocked) -> None:
 
 
 def test_wait_shows_each_status_on_stderr(clocked: Clocked) -> None:
-    fake, clock = clocked
+    fake, _ = clocked
     run_docr("gc", "start", "example", "--api-url", fake.url)
     uuid = fake.garbage_collections("example")[0]["uuid"]
     run = run_docr("gc", "wait", "example", "-o", "table", "--api-url", fake.url)
