@@ -172,7 +172,7 @@ def _start(
 
         return wait(client, connection, args, registry, started.uuid, now, output, stdout, stderr)
     print_collection(started, output, now, stdout)
-    if output == "table":
+    if output == "table" and not started.finished:
         say(f"the registry is read-only until it ends; `docr gc wait {registry}` waits for it", stderr)
     return EXIT_OK
 
