@@ -38,10 +38,10 @@ __all__ = ["DESCRIPTION", "EPILOG", "add_arguments", "run"]
 
 DESCRIPTION = "Delete a manifest (its tags go with it) or a tag (its manifest stays), after showing what goes."
 EPILOG = f"""\
-REF is [{DOCR_HOST}/]REGISTRY/REPOSITORY. With @sha256:... the manifest goes, with every tag
-naming it; with :TAG only the tag goes, and its manifest stays (untagged, if that was its last
-tag, until a garbage collection of untagged manifests). The space is freed by a garbage
-collection of unreferenced blobs: `docr gc start REGISTRY`.
+REF is [{DOCR_HOST}/]REGISTRY/REPOSITORY.
+With @sha256:... the manifest goes, with every tag naming it; with :TAG only the tag goes, and
+its manifest stays (untagged, if that was its last tag, until a garbage collection of untagged
+manifests). The space is freed by a garbage collection: `docr gc start REGISTRY`.
 
 On a terminal docr asks before deleting; --yes skips the question (scripts). Without a terminal
 and without --yes it refuses. An untagged manifest may belong to a multi-arch image, which the
@@ -71,7 +71,10 @@ def add_arguments(cmd: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument("-y", "--yes", action="store_true", help="delete without asking (for scripts)")
     add_api_options(
-        cmd, items="manifests", demo_help="delete from an embedded fake registry holding sample data (no token needed)"
+        cmd,
+        items="manifests",
+        paged=False,
+        demo_help="delete from an embedded fake registry holding sample data (no token needed)",
     )
 
 

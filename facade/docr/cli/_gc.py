@@ -35,9 +35,10 @@ __all__ = ["DESCRIPTION", "EPILOG", "GC_TYPES", "add_arguments", "gc_card", "pri
 
 DESCRIPTION = "Start, watch, list or cancel the garbage collections of a registry."
 EPILOG = f"""\
-REGISTRY is [{DOCR_HOST}/]REGISTRY. A garbage collection frees the storage of what was deleted:
-untagged manifests that no tagged image index lists (--type untagged), blobs that no manifest
-names any more (--type blobs), or both (the default). The registry is read-only until it ends.
+REGISTRY is [{DOCR_HOST}/]REGISTRY.
+A garbage collection frees the storage of what was deleted: untagged manifests that no tagged
+image index lists (--type untagged), blobs that no manifest names any more (--type blobs), or
+both (the default). The registry is read-only until it ends.
 
 The token comes from DIGITALOCEAN_TOKEN, then DIGITALOCEAN_ACCESS_TOKEN, then doctl's config
 file (the current context, or the one --context names). There is no --token flag.
