@@ -48,7 +48,9 @@ class StatusProgress:
         status = one_line(collection.status or "unknown status", 200)
         self.statuses.append(status)
         if self._progress is not None:
-            self._progress.console.print(f"docr: {self._label}: {status}", markup=False, highlight=False)
+            self._progress.console.print(
+                f"docr: {self._label}: {status}", markup=False, highlight=False, soft_wrap=True
+            )
         else:
             say(f"{self._label}: {status}", self._stream)
         if self._spinner and not collection.finished:
@@ -68,11 +70,11 @@ class StatusProgress:
                 redirect_stdout=False,
                 redirect_stderr=False,
             )
-            self._task = self._progress.add_task(f"Waiting for {self._label}: {status}", total=None)
+            self._task = self._progress.add_task(f"waiting: {status}", total=None)
             self._progress.start()
             return
         assert self._task is not None
-        self._progress.update(self._task, description=f"Waiting for {self._label}: {status}")
+        self._progress.update(self._task, description=f"waiting: {status}")
 
     def close(self) -> None:
         """Remove the spinner (idempotent)."""
