@@ -15,7 +15,7 @@ import pytest
 
 from docr.cli._gc_progress import StatusProgress
 from docr.testing import FakeRegistry
-from tests.cli_support import NOW, run_docr, setup_env
+from tests.cli_support import run_docr, setup_env
 from tests.test_cli_hostile import ERRORS, HOSTILE, MARKUP, RICH_CONTROL, SECRET, ErrorServer, Stream, raw_controls
 
 NAME = f"evil{HOSTILE.replace('://', ':')}"  # a repository name holds no '//'
@@ -188,7 +188,3 @@ def test_an_error_is_one_bounded_line(server: ErrorServer, case: str, argv: list
     assert len(run.err) <= 1000 + len("docr: \n")
     assert raw_controls(run.err) == []
     assert SECRET not in run.err
-
-
-def test_now_is_fixed() -> None:
-    assert NOW.year == 2026  # the ages above are measured from the suite's fixed clock
