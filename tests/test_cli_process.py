@@ -41,17 +41,27 @@ def test_help_imports_nothing_heavy(env: dict[str, str]) -> None:
     script = """
 import contextlib, io, sys
 from docr.cli import main
+from docr.cli._commands import COMMANDS
+modules = {command.module for command in COMMANDS.values()}
 with contextlib.redirect_stdout(io.StringIO()) as out:
     codes = [main(["--help"])]
-    commands = sorted(set(sys.modules) & {"docr.cli._manifests", "docr.cli._fake_server"})
-    codes += [main(["manifests", "--help"]), main(["--version"])]
+    commands = sorted(set(sys.modules) & modules)
+    listed = [name for name in COMMANDS if f"    {name} " in out.getvalue()]
+    codes += [main([name, "--help"]) for name in COMMANDS if name != "fake-server"]
+    codes += [main(["gc", action, "--help"]) for action in ("start", "status", "list", "cancel", "wait")]
+    codes += [main(["--version"])]
 heavy = ("httpx", "rich", "yaml", "docr_api", "docr._client", "docr._errors", "docr.testing")
-print(codes, commands, sorted(name for name in heavy if name in sys.modules), "usage: docr" in out.getvalue())
+print(set(codes), commands, sorted(name for name in heavy if name in sys.modules), "usage: docr" in out.getvalue())
+print(listed == list(COMMANDS), sorted(COMMANDS))
 """
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30, check=True
     )
-    assert result.stdout.strip() == "[0, 0, 0] [] [] True"  # `docr --help` imports no command's module
+    first, second = result.stdout.strip().splitlines()
+    assert first == "{0} [] [] True"  # `docr --help` imports no command's module; no help imports a heavy one
+    assert second.startswith("True ")  # and lists every command
+    for name in ("manifests", "repos", "tags", "delete", "gc", "registry", "fake-server"):
+        assert f"'{name}'" in second
 
 
 WITHOUT_EXTRA = """

@@ -140,3 +140,49 @@ def test_a_rejected_token_is_never_echoed(capsys: pytest.CaptureFixture[str], ca
     assert "401" in err
     for text in [out, err, *(r.getMessage() for r in caplog.records)]:
         assert SECRET not in text
+
+
+# -- the registry commands ------------------------------------------------------------------------
+
+REGISTRY_SCENARIOS: dict[str, tuple[Callable[[FakeRegistry], object], list[str], int]] = {
+    "repos": (lambda f: None, ["repos", "example", "-o", "table"], 0),
+    "repos-unknown": (lambda f: None, ["repos", "nope"], 1),
+    "tags-with-retries": (lambda f: f.fail_next(503, count=2), ["tags", REF, "-o", "csv"], 0),
+    "registry": (lambda f: None, ["registry", "example", "-o", "table"], 0),
+    "registry-denied": (lambda f: f.fail_next(403, count=1), ["registry", "example"], 1),
+    "delete-manifest": (lambda f: None, ["delete", "DIGEST", "--yes"], 0),
+    "delete-tag-lost-answer": (lambda f: f.fail_next("lost", operation="delete_tag"), ["delete", "TAG", "--yes"], 0),
+    "delete-unauthorized": (lambda f: f.fail_next(401, count=1), ["delete", "TAG", "--yes"], 1),
+    "gc-start-wait": (lambda f: None, ["gc", "start", "example", "--wait", "--poll", "0.01"], 0),
+    "gc-start-conflict": (lambda f: _running(f), ["gc", "start", "example"], 1),
+    "gc-status": (lambda f: _running(f), ["gc", "status", "example", "-o", "table"], 0),
+    "gc-list": (lambda f: _running(f), ["gc", "list", "example", "-o", "jsonl"], 0),
+    "gc-cancel": (lambda f: _running(f), ["gc", "cancel", "example"], 0),
+}
+
+
+def _running(fake: FakeRegistry) -> None:
+    fake.gc_step_seconds = 3600
+    with docr.Client("another-token", base_url=fake.url) as client:
+        client.start_garbage_collection("example")
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_SCENARIOS))
+def test_registry_commands_never_show_the_token(
+    name: str, fake: FakeRegistry, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    prepare, argv, expected = REGISTRY_SCENARIOS[name]
+    fake.gc_step_seconds = 0
+    tagged = next(m for m in fake.manifests("example", "my/repo") if m.get("tags"))
+    prepare(fake)
+    argv = [
+        f"{REF}@{tagged['digest']}" if arg == "DIGEST" else f"{REF}:{tagged['tags'][0]}" if arg == "TAG" else arg
+        for arg in argv
+    ]
+    with caplog.at_level(logging.DEBUG):
+        code = main(["-v", *argv, "--api-url", fake.url])
+    out, err = capsys.readouterr()
+    assert code == expected, err
+    assert "docr: debug: " in err  # -v logs each request...
+    for text in [out, err, *(record.getMessage() for record in caplog.records)]:
+        assert SECRET not in text  # ...never the token

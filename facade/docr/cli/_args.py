@@ -1,4 +1,4 @@
-"""The command line's value parsers: the repository reference, durations and bounded integers.
+"""The command line's value parsers: registry, repository and image references, durations, numbers.
 
 Each raises ``ValueError`` with a message meant for the user; ``argparse`` turns those raised by
 a ``type=`` function into a usage error (exit 2). Standard library only, so ``docr --help``
@@ -12,7 +12,18 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
-__all__ = ["DOCR_HOST", "RepositoryRef", "duration", "parse_ref", "per_page", "positive_int"]
+__all__ = [
+    "DOCR_HOST",
+    "ImageRef",
+    "RepositoryRef",
+    "duration",
+    "parse_image_ref",
+    "parse_ref",
+    "parse_registry",
+    "per_page",
+    "positive_int",
+    "seconds",
+]
 
 DOCR_HOST = "registry.digitalocean.com"
 
@@ -28,6 +39,54 @@ class RepositoryRef(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.registry}/{self.repository}"
+
+
+class ImageRef(NamedTuple):
+    """``example/my/repo@sha256:...`` or ``example/my/repo:v1``: one of ``digest`` and ``tag`` is set."""
+
+    repository: RepositoryRef
+    digest: str | None = None
+    tag: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest}" if self.digest is not None else f"{self.repository}:{self.tag}"
+
+
+def parse_registry(text: str) -> str:
+    """``[registry.digitalocean.com/]REGISTRY`` as ``REGISTRY`` (its name is checked by the client)."""
+    name = text.strip().removeprefix(f"{DOCR_HOST}/").rstrip("/")
+    if not name:
+        raise ValueError("the registry name is empty; expected REGISTRY, e.g. example")
+    if "://" in name:
+        raise ValueError(f"{text!r} is a URL; pass the registry's name, e.g. example")
+    if "/" in name:
+        raise ValueError(f"{text!r} is more than a registry: pass its name alone, e.g. {name.partition('/')[0]}")
+    return name
+
+
+def parse_image_ref(text: str) -> ImageRef:
+    """Split ``[registry.digitalocean.com/]REGISTRY/REPOSITORY@DIGEST`` or ``...:TAG``.
+
+    Only the shape is checked here; the digest and tag are validated by the OCI grammar
+    (``docr._names``) before any request.
+
+    >>> parse_image_ref("example/my/repo:v1")
+    ImageRef(repository=RepositoryRef(registry='example', repository='my/repo'), digest=None, tag='v1')
+    """
+    ref = text.strip()
+    repo, at, digest = ref.partition("@")
+    last_slash = repo.rfind("/")
+    colon = repo.find(":", last_slash + 1)
+    if at and colon != -1:
+        raise ValueError(f"{text!r} names both a tag and a digest; pass one: {repo[:colon]}@{digest}")
+    if not at and colon == -1:
+        raise ValueError(f"{text!r} names no manifest or tag: pass REGISTRY/REPOSITORY@sha256:... or ...:TAG")
+    if not at:
+        repo, digest = repo[:colon], ""
+    tag = None if at else ref[colon + 1 :]
+    if tag == "" or (at and not digest):
+        raise ValueError(f"{text!r} ends with {'@' if at else ':'} and nothing after it")
+    return ImageRef(parse_ref(repo), digest or None, tag)
 
 
 def parse_ref(text: str) -> RepositoryRef:
@@ -98,4 +157,15 @@ def per_page(text: str) -> int:
     number = positive_int(text)
     if number > 200:
         raise argparse.ArgumentTypeError(f"must be from 1 to 200 (the API's maximum), not {number}")
+    return number
+
+
+def seconds(text: str) -> float:
+    """A number of seconds greater than 0 (``--poll``, ``--timeout``): ``10``, ``0.5``."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}: expected e.g. 10 or 0.5") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0, not {text}")
     return number

@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from docr.cli._errors import UsageError, say, warn
+from docr.cli._errors import UsageError, explain, say, warn
 from docr.cli._options import token as find_token
 from docr.cli._token import Token
 
@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     import docr
     from docr.cli._demo import Demo
 
-__all__ = ["API_URL_VARIABLE", "DEFAULT_API_URL", "Connection", "check_demo", "connect", "make_client"]
+__all__ = [
+    "API_URL_VARIABLE",
+    "DEFAULT_API_URL",
+    "Connection",
+    "api_errors",
+    "check_demo",
+    "connect",
+    "make_client",
+    "open_client",
+]
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
 API_URL_VARIABLE = "DIGITALOCEAN_API_URL"  # as doctl reads it
@@ -55,6 +64,31 @@ def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -
     if base_url is None:
         return Client(token, legacy_endpoint=args.legacy_endpoint)
     return Client(token, base_url=base_url, legacy_endpoint=args.legacy_endpoint)
+
+
+def open_client(args: argparse.Namespace, stack: contextlib.ExitStack, connection: Connection) -> docr.Client:
+    """``make_client`` for ``connection``, closed with ``stack``."""
+    return stack.enter_context(make_client(args, token=connection.token.value, base_url=connection.base_url))
+
+
+@contextlib.contextmanager
+def api_errors(
+    connection: Connection, *, target: str, what: str = "repository", needs: str = "the registry:read scope"
+) -> Iterator[None]:
+    """Turn docr's exceptions inside the block into one-line ``CommandError``s (``_errors.explain``)."""
+    from docr._errors import DocrError
+
+    try:
+        yield
+    except DocrError as error:
+        raise explain(
+            error,
+            target=target,
+            token_source=connection.token.source,
+            api_url=connection.api_url,
+            what=what,
+            needs=needs,
+        ) from error
 
 
 def check_demo(args: argparse.Namespace) -> None:

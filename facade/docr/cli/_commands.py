@@ -55,6 +55,11 @@ COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
         Command("manifests", "list the manifests of a repository", "docr.cli._manifests"),
+        Command("repos", "list the repositories of a registry", "docr.cli._repos"),
+        Command("tags", "list the tags of a repository", "docr.cli._tags"),
+        Command("delete", "delete a manifest (with its tags) or a tag", "docr.cli._delete"),
+        Command("gc", "start, watch, list or cancel garbage collections", "docr.cli._gc"),
+        Command("registry", "show a registry's storage against the plan's", "docr.cli._registry"),
         Command(
             "fake-server",
             "serve a local fake of the DigitalOcean registry API (for tests and demos)",

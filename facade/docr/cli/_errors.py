@@ -41,6 +41,7 @@ _ARGUMENT_NAMES = {
     "per_page": "--per-page",
     "max_items": "--limit",
     "base_url": "--api-url",
+    "uuid": "--uuid",
 }
 
 
@@ -61,10 +62,17 @@ class UsageError(CommandError):
 
 
 def explain(
-    error: Exception, *, target: str, token_source: str | None = None, api_url: str | None = None
+    error: Exception,
+    *,
+    target: str,
+    token_source: str | None = None,
+    api_url: str | None = None,
+    what: str = "repository",
+    needs: str = "the registry:read scope",
 ) -> CommandError:
-    """The ``CommandError`` for one of docr's exceptions, raised while listing ``target`` from
-    ``api_url`` with a token from ``token_source``."""
+    """The ``CommandError`` for one of docr's exceptions, raised while working on ``target`` (a
+    ``what``: a 404 says ``{what} {target} not found``) from ``api_url`` with a token from
+    ``token_source``; a 403 says the token needs ``needs``."""
     from docr import _errors
 
     if isinstance(error, _errors.InvalidArgument):
@@ -75,7 +83,7 @@ def explain(
         source = f" (the token came from {token_source})" if token_source else ""
         return UsageError(f"{error}{source}")
     if isinstance(error, _errors.APIError):
-        return CommandError(_api_message(error, target=target, token_source=token_source))
+        return CommandError(_api_message(error, target=target, token_source=token_source, what=what, needs=needs))
     where = f" {api_url}" if api_url else " the API"
     text = one_line(str(error))  # may quote the server (a reason phrase, a total)
     if isinstance(error, _errors.TimeoutError):
@@ -87,7 +95,7 @@ def explain(
     return CommandError(f"{type(error).__name__}: {text}")
 
 
-def _api_message(error: object, *, target: str, token_source: str | None) -> str:
+def _api_message(error: object, *, target: str, token_source: str | None, what: str, needs: str) -> str:
     from docr import _errors
 
     assert isinstance(error, _errors.APIError)
@@ -99,12 +107,14 @@ def _api_message(error: object, *, target: str, token_source: str | None) -> str
         detail += f"; the API asks to wait {error.retry_after:g}s"
     detail += _attempts(error.attempts)
     if isinstance(error, _errors.NotFoundError):
-        return f"repository {target} not found ({status})"
+        return f"{what} {target} not found ({status})"
+    if isinstance(error, _errors.ConflictError):
+        return f"conflict ({status}): {detail}"
     if isinstance(error, _errors.AuthenticationError):
         source = f"; the token came from {token_source}" if token_source else ""
         return f"authentication failed ({status}): {detail}{source}"
     if isinstance(error, _errors.PermissionDenied):
-        return f"permission denied ({status}): {detail}; the token needs the registry:read scope"
+        return f"permission denied ({status}): {detail}; the token needs {needs}"
     if isinstance(error, _errors.RateLimitError):
         return f"rate limited ({status}): {detail}"
     if isinstance(error, _errors.ServerError):

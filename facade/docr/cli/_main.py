@@ -5,6 +5,8 @@ Usage::
     docr manifests registry.digitalocean.com/example/my/repo          # a table on a terminal
     docr manifests example/my/repo --untagged --older-than 30d -q     # digests to clean up
     docr manifests example/my/repo --demo                             # no account needed
+    docr delete example/my/repo:old-tag                                # shows what goes, asks first
+    docr gc start example --wait                                       # frees the storage of deletes
     docr fake-server --port 8080                                      # a local fake API
 
 This module only builds the parser and runs a command. The commands are listed in
@@ -43,7 +45,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command name, with the options of ``command`` (imports its module)."""
     parser = _Parser(
         prog="docr",
-        description="Work with a DigitalOcean Container Registry: list manifests, serve a local fake API.",
+        description="Work with a DigitalOcean Container Registry: list repositories, tags and manifests,"
+        " delete, collect garbage, show storage; serve a local fake API.",
     )
     parser.add_argument("--version", action="version", version=f"docr {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)

@@ -38,30 +38,60 @@ def add_verbose(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
 
 
-def add_output_options(parser: argparse.ArgumentParser, *, quiet_help: str) -> argparse._ArgumentGroup:
-    """``-o/--output``, ``-q/--quiet`` and ``--no-header``, in an "output" group (returned)."""
+def add_output_options(
+    parser: argparse.ArgumentParser,
+    *,
+    quiet_help: str | None,
+    formats: tuple[str, ...] = FORMATS,
+    header: bool = True,
+) -> argparse._ArgumentGroup:
+    """``-o/--output`` (of ``formats``), ``-q/--quiet`` (unless ``quiet_help`` is None) and
+    ``--no-header`` (unless ``header`` is False), in an "output" group (returned)."""
     out = parser.add_argument_group("output")
+    listed = {
+        "table": "table (default on a terminal)",
+        "json": "json (default otherwise: "
+        + ("an array of the API's objects)" if "jsonl" in formats else "an object)"),
+        "jsonl": "jsonl (one object per line, as pages arrive)",
+        "csv": "csv",
+    }
+    names = [listed[name] for name in formats]
     out.add_argument(
         "-o",
         "--output",
-        choices=FORMATS,
-        help="table (default on a terminal), json (default otherwise: an array of the API's objects),"
-        " jsonl (one object per line, as pages arrive) or csv",
+        choices=formats,
+        help=", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0],
     )
-    out.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
-    out.add_argument("--no-header", action="store_true", help="table and csv: no header (and no summary line)")
+    if quiet_help is not None:
+        out.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+    if header:
+        out.add_argument("--no-header", action="store_true", help="table and csv: no header (and no summary line)")
     return out
 
 
-def add_api_options(parser: argparse.ArgumentParser, *, items: str) -> argparse._ArgumentGroup:
-    """``--per-page`` (of ``items``), ``--legacy-endpoint``, ``--api-url``, ``--context``, ``--demo``."""
+def add_api_options(
+    parser: argparse.ArgumentParser,
+    *,
+    items: str,
+    paged: bool = True,
+    legacy: bool = True,
+    demo_help: str | None = None,
+) -> argparse._ArgumentGroup:
+    """``--per-page`` (of ``items``, when ``paged``), ``--legacy-endpoint`` (when ``legacy``: the
+    operation has a deprecated twin), ``--api-url``, ``--context``, ``--demo`` (``demo_help``)."""
     api = parser.add_argument_group("API")
-    api.add_argument("--per-page", metavar="N", type=per_page, help=f"{items} per request, 1-200 (default 200)")
-    api.add_argument(
-        "--legacy-endpoint",
-        action="store_true",
-        help="use the deprecated /v2/registry/... path instead of the current /v2/registries/...",
-    )
+    if paged:
+        api.add_argument("--per-page", metavar="N", type=per_page, help=f"{items} per request, 1-200 (default 200)")
+    else:
+        parser.set_defaults(per_page=None)
+    if legacy:
+        api.add_argument(
+            "--legacy-endpoint",
+            action="store_true",
+            help="use the deprecated /v2/registry/... path instead of the current /v2/registries/...",
+        )
+    else:
+        parser.set_defaults(legacy_endpoint=False)
     api.add_argument(
         "--api-url",
         metavar="URL",
@@ -69,7 +99,9 @@ def add_api_options(parser: argparse.ArgumentParser, *, items: str) -> argparse.
     )
     api.add_argument("--context", metavar="NAME", help="use the token of this doctl auth context")
     api.add_argument(
-        "--demo", action="store_true", help=f"list sample {items} from an embedded fake registry (no token needed)"
+        "--demo",
+        action="store_true",
+        help=demo_help or f"list sample {items} from an embedded fake registry (no token needed)",
     )
     return api
 

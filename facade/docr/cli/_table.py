@@ -16,7 +16,7 @@ from docr.cli._humanize import human_age, human_size, short_digest
 from docr.cli._output import DictManifest, Summary, isatty
 from docr.cli._sanitize import visible
 
-__all__ = ["TableWriter", "summary_line"]
+__all__ = ["PIPE_WIDTH", "TableWriter", "render", "summary_line"]
 
 UNTAGGED = "<none>"
 # Wide enough that a piped table never wraps, even with full digests and many tags.
@@ -75,20 +75,25 @@ class TableWriter:
         table.add_column("Tags", overflow="fold", min_width=7)
         for row in self._rows:
             table.add_row(*map(Text, row), style="dim" if row[4] == UNTAGGED else None)
-        tty = isatty(self._out)
-        if tty and self._width is None:
-            console = _console(self._out, width=None)
-            console.print(table)
-            if self._header:
-                console.print(Text(summary_line(summary)), style="dim")
-            return
-        buffer = io.StringIO()
-        console = _console(buffer, width=self._width or PIPE_WIDTH, plain=True)
+        render(self._out, table, summary_line(summary) if self._header else None, width=self._width)
+
+
+def render(out: TextIO, table: Table, footer: str | None, *, width: int | None = None) -> None:
+    """Print ``table`` and its ``footer`` line: sized to the window on a terminal (the footer
+    dim), else plain text as wide as its content (``width`` overrides both), no trailing spaces."""
+    if isatty(out) and width is None:
+        console = _console(out, width=None)
         console.print(table)
-        if self._header:
-            console.print(Text(summary_line(summary)))
-        self._out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
-        self._out.flush()
+        if footer is not None:
+            console.print(Text(footer), style="dim")
+        return
+    buffer = io.StringIO()
+    console = _console(buffer, width=width or PIPE_WIDTH, plain=True)
+    console.print(table)
+    if footer is not None:
+        console.print(Text(footer))
+    out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+    out.flush()
 
 
 def _console(out: TextIO, *, width: int | None, plain: bool = False) -> Console:
