@@ -61,7 +61,7 @@ class Call(Generic[T]):
     expects_body: bool = True  # False for answers documented without one (204)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Reply:
     """What came back: status, headers and the whole (capped, decoded) body."""
 
@@ -71,6 +71,11 @@ class Reply:
     elapsed_ms: float = 0.0
     # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
     request_id: str | None = None
+
+    def __repr__(self) -> str:
+        # A traceback renderer with locals (pytest --showlocals, rich, Sentry) shows this: not the
+        # server's raw headers and body, which may be 32 MB or echo a secret.
+        return f"Reply(status={self.status}, body={len(self.body):,} bytes, request_id={self.request_id!r})"
 
 
 def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret]) -> T:
@@ -103,7 +108,10 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
     try:
         return call.parse(data, reply)
     except FieldError as error:
-        raise _invalid(reply, secrets, f"{call.what}: {error}", transient=False) from error
+        # The server's value may hold a secret: the cause shown is the scrubbed copy, raised
+        # outside this block so that the raw error is not kept as its context either.
+        cause = error.redacted(secrets)
+    raise _invalid(reply, secrets, f"{call.what}: {cause}", transient=False) from cause
 
 
 def failure(
@@ -150,10 +158,12 @@ def unreadable(
     status: int, headers: Mapping[str, str], why: str, secrets: Iterable[Secret], *, transient: bool
 ) -> errors.InvalidResponse:
     """The error for a body docr would not read to the end (over the size cap, undecodable)."""
-    return _invalid(Reply(status, headers, b""), secrets, why, transient=transient)
+    return _invalid(Reply(status, headers, b""), secrets, why, transient=transient, excerpt=False)
 
 
-def _invalid(reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bool = True) -> errors.InvalidResponse:
+def _invalid(
+    reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bool = True, excerpt: bool = True
+) -> errors.InvalidResponse:
     secrets = list(secrets)
     error = errors.InvalidResponse(
         status_code=reply.status,
@@ -161,7 +171,7 @@ def _invalid(reply: Reply, secrets: Iterable[Secret], why: str, *, transient: bo
         message=scrub(f"invalid response: {why}.", secrets, _MESSAGE),
         request_id=_short(reply.headers.get("x-request-id"), secrets),
         headers=_safe_headers(reply.headers, secrets),
-        body_excerpt=_excerpt(reply.body, secrets),
+        body_excerpt=_excerpt(reply.body, secrets) if excerpt else None,
     )
     error.transient = transient
     return error
@@ -192,8 +202,16 @@ def _short(value: str | None, secrets: Iterable[Secret]) -> str | None:
 
 def _excerpt(body: bytes, secrets: Iterable[Secret]) -> str:
     # Redact the whole window first, then cut: a token straddling the cut never shows a part.
-    text = " ".join(body[: _EXCERPT * 8].decode("utf-8", "replace").split())
-    return scrub(text, secrets, _EXCERPT) if text else "(empty body)"
+    window = body[: _EXCERPT * 8]
+    words = window.decode("utf-8", "replace").split()
+    if len(body) > len(window) and words and not window[-1:].isspace():
+        # The window's last word runs past it: a secret cut there would no longer match, and
+        # folding the whitespace before it could bring its start into view.
+        words.pop()
+    text = " ".join(words)
+    if not text:
+        return "…" if body.strip() else "(empty body)"
+    return scrub(text, secrets, _EXCERPT)
 
 
 def _safe_headers(headers: Mapping[str, str], secrets: Iterable[Secret]) -> httpx.Headers:
