@@ -202,13 +202,15 @@ def _short(value: str | None, secrets: Iterable[Secret]) -> str | None:
 
 def _excerpt(body: bytes, secrets: Iterable[Secret]) -> str:
     # Redact the whole window first, then cut: a token straddling the cut never shows a part.
+    secrets = list(secrets)
     window = body[: _EXCERPT * 8]
     words = window.decode("utf-8", "replace").split()
     if len(body) > len(window) and words and not window[-1:].isspace():
         # The window's last word runs past it: a secret cut there would no longer match, and
-        # folding the whitespace before it could bring its start into view.
-        words.pop()
-    text = " ".join(words)
+        # folding the whitespace before the word could bring it into view. Its tail goes.
+        margin = max([128, *(len(secret.reveal()) for secret in secrets)])
+        words[-1] = words[-1][:-margin]
+    text = " ".join(word for word in words if word)
     if not text:
         return "…" if body.strip() else "(empty body)"
     return scrub(text, secrets, _EXCERPT)
