@@ -219,4 +219,8 @@ def _excerpt(body: bytes, secrets: Iterable[Secret]) -> str:
 def _safe_headers(headers: Mapping[str, str], secrets: Iterable[Secret]) -> httpx.Headers:
     secrets = list(secrets)
     items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
-    return httpx.Headers([(name, scrub(value, secrets, 1000)) for name, value in items])
+    # A server may send any byte in a header value (obs-text, decoded as latin-1) and a cut adds
+    # "…": UTF-8 bytes hold either, where httpx would encode a str value as ASCII and fail.
+    safe = httpx.Headers([(name.encode(), scrub(value, secrets, 1000).encode()) for name, value in items])
+    safe.encoding = "utf-8"
+    return safe

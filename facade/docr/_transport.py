@@ -246,11 +246,17 @@ async def _asend(
 
 def _in_memory(response: httpx.Response, limit: int, secrets: Iterable[Secret]) -> bytes:
     # A response built in memory (httpx.MockTransport with content=): httpx has read it already.
+    try:
+        content = response.content
+    except httpx.StreamError:  # read by someone else first: a transport handing out one response twice
+        raise errors.DocrError(
+            "the http_client returned a response whose body was already read (a transport of yours?)"
+        ) from None
     if not response.is_success:
-        return response.content[:ERROR_BODY_LIMIT]
-    if len(response.content) > limit:
+        return content[:ERROR_BODY_LIMIT]
+    if len(content) > limit:
         raise _too_large(response, limit, secrets)
-    return response.content
+    return content
 
 
 def _limit(response: httpx.Response, limit: int) -> int:
