@@ -231,7 +231,9 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
                     return cast(T, None)
                 failed = error
             except (httpx.HTTPError, TimeoutError) as error:
-                failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets())
+                failed = failure(
+                    call, error, (time.monotonic() - started) * 1000, attempt, self._secrets(), settings.timeout
+                )
             uncertain = uncertain or outcome_unknown(failed)
             await self._sleep(self._retry_wait(call, failed, attempt))
         raise AssertionError("unreachable")

@@ -97,14 +97,17 @@ class BaseClient(Generic[_Http]):
         self._budget = RateBudget(rate_limits or RateLimits())
         self._retry = RetryPolicy(max_retries=self._settings.max_retries)
         self._owns_http = http_client is None
-        self._http: _Http = http_client or self._http_type(  # type: ignore[assignment]
-            timeout=self._settings.timeout, follow_redirects=False
-        )
+        from docr._transport import own_http
+
+        self._http: _Http = http_client or own_http(self._http_type, self._settings.timeout)  # type: ignore[assignment, type-var]
 
     def __repr__(self) -> str:
+        settings = getattr(self, "_settings", None)  # a client whose settings were refused has none
+        if settings is None:
+            return f"docr.{type(self).__name__}(not configured)"
         return (
-            f"docr.{type(self).__name__}(base_url={self._settings.base_url!r}, token=[secure],"
-            f" legacy_endpoint={self._settings.legacy_endpoint})"
+            f"docr.{type(self).__name__}(base_url={settings.base_url!r}, token=[secure],"
+            f" legacy_endpoint={settings.legacy_endpoint})"
         )
 
     @property

@@ -271,7 +271,9 @@ class Client(BaseClient[httpx.Client]):
                     return cast(T, None)
                 failed = error
             except (httpx.HTTPError, DeadlineExceeded) as error:
-                failed = failure(call, error, (time.monotonic() - started) * 1000, attempt, self._secrets())
+                failed = failure(
+                    call, error, (time.monotonic() - started) * 1000, attempt, self._secrets(), settings.timeout
+                )
             finally:
                 self._end_attempt()
             uncertain = uncertain or outcome_unknown(failed)

@@ -79,9 +79,11 @@ def resolve_base_url(base_url: object, argument: str = "base_url") -> str:
         raise InvalidArgument(argument, f"must be a str, not {type(base_url).__name__}")
     shown = _without_userinfo(base_url)
     try:
-        url = httpx.URL(base_url)
+        url: httpx.URL | None = httpx.URL(base_url)
     except (TypeError, httpx.InvalidURL):
-        raise InvalidArgument(argument, f"{shown!r} is not a URL") from None
+        url = None  # raised below, outside this block: httpx's message may quote the password
+    if url is None:
+        raise InvalidArgument(argument, f"{shown!r} is not a URL")
     if url.userinfo:
         # Credentials in a URL end up in logs, reprs and proxies' access logs; and docr sends its
         # own Authorization header. The URL is shown without them.
@@ -94,13 +96,13 @@ def resolve_base_url(base_url: object, argument: str = "base_url") -> str:
 
 
 def _without_userinfo(text: str) -> str:
-    scheme, sep, rest = text.partition("://")
-    if not sep:
+    # Whatever precedes the last "@" may be credentials, however the URL is malformed
+    # ("user:pw@host", "//user:pw@host", "http://user:p/w@host"): none of it is shown.
+    if "@" not in text:
         return text[:200]
-    authority, slash, path = rest.partition("/")
-    if "@" in authority:
-        authority = "[credentials]@" + authority.rpartition("@")[2]
-    return f"{scheme}://{authority}{slash}{path}"[:200]
+    scheme, sep, _ = text.partition("://")
+    prefix = f"{scheme}://" if sep and "@" not in scheme else ""
+    return f"{prefix}[credentials]@{text.rpartition('@')[2]}"[:200]
 
 
 def resolve_timeout(timeout: object) -> float:

@@ -20,6 +20,7 @@ import httpx
 
 from docr import _errors as errors
 from docr._models import RateLimit
+from docr._parse import FieldError
 from docr._retry import server_wait
 from docr._secrets import Secret, scrub
 
@@ -70,7 +71,7 @@ class Call(Generic[T]):
     accept: str = "application/json"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Reply:
     """What came back: status, headers and the whole (capped, decoded) body."""
 
@@ -81,6 +82,11 @@ class Reply:
     elapsed_ms: float = 0.0
     # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
     request_id: str | None = None
+
+    def __repr__(self) -> str:
+        # A traceback renderer with locals (pytest --showlocals, rich, Sentry) shows this: not the
+        # server's raw headers and body, which may be 32 MB or echo a secret.
+        return f"Reply(status={self.status}, body={len(self.body):,} bytes, request_id={self.request_id!r})"
 
 
 def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret]) -> T:
@@ -116,19 +122,33 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
     try:
         return call.parse(data, reply)
     except ValueError as error:  # FieldError, the generated InvalidField, an invalid OCI manifest
-        why = f"{call.what}: {error}"
-        raise _invalid(reply, secrets, why, transient=False, excerpt=not call.secret_answer) from error
+        # The server's value may hold a secret: the cause kept is a scrubbed copy, raised outside
+        # this block so that the raw error is not kept as its context either.
+        if isinstance(error, FieldError):
+            cause: ValueError = error.redacted(secrets)
+        else:
+            cause = ValueError(scrub(str(error), secrets, _MESSAGE))
+    why = f"{call.what}: {cause}"
+    raise _invalid(reply, secrets, why, transient=False, excerpt=not call.secret_answer) from cause
 
 
 def failure(
-    call: Call[Any], error: BaseException, elapsed_ms: float, attempt: int, secrets: Iterable[Secret]
+    call: Call[Any],
+    error: BaseException,
+    elapsed_ms: float,
+    attempt: int,
+    secrets: Iterable[Secret],
+    timeout: float | None = None,
 ) -> errors.DocrError:
     """The docr exception for an attempt that got no whole answer (connection, timeout, size)."""
     message = scrub(f"{call.what}: {type(error).__name__}: {error}", secrets, _MESSAGE)
     logger.debug("%s %s failed after %.0f ms (attempt %d): %s", call.method, call.path, elapsed_ms, attempt, message)
     sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
     if isinstance(error, TimeoutError | httpx.TimeoutException):
-        return errors.APITimeoutError(f"timed out: {message}", request_sent=sent)
+        limit = (
+            "" if timeout is None or f"within {timeout:g}s" in message else f" (no whole answer within {timeout:g}s)"
+        )
+        return errors.APITimeoutError(f"timed out: {message}{limit}", request_sent=sent)
     return errors.TransportError(f"connection failed: {message}", request_sent=sent)
 
 
@@ -170,7 +190,7 @@ def unreadable(
     status: int, headers: Mapping[str, str], why: str, secrets: Iterable[Secret], *, transient: bool
 ) -> errors.InvalidResponse:
     """The error for a body docr would not read to the end (over the size cap, undecodable)."""
-    return _invalid(Reply(status, headers, b""), secrets, why, transient=transient)
+    return _invalid(Reply(status, headers, b""), secrets, why, transient=transient, excerpt=False)
 
 
 def _invalid(
@@ -214,11 +234,25 @@ def _short(value: str | None, secrets: Iterable[Secret]) -> str | None:
 
 def _excerpt(body: bytes, secrets: Iterable[Secret]) -> str:
     # Redact the whole window first, then cut: a token straddling the cut never shows a part.
-    text = " ".join(body[: _EXCERPT * 8].decode("utf-8", "replace").split())
-    return scrub(text, secrets, _EXCERPT) if text else "(empty body)"
+    secrets = list(secrets)
+    window = body[: _EXCERPT * 8]
+    words = window.decode("utf-8", "replace").split()
+    if len(body) > len(window) and words and not window[-1:].isspace():
+        # The window's last word runs past it: a secret cut there would no longer match, and
+        # folding the whitespace before the word could bring it into view. Its tail goes.
+        margin = max([128, *(len(secret.reveal()) for secret in secrets)])
+        words[-1] = words[-1][:-margin]
+    text = " ".join(word for word in words if word)
+    if not text:
+        return "…" if body.strip() else "(empty body)"
+    return scrub(text, secrets, _EXCERPT)
 
 
 def _safe_headers(headers: Mapping[str, str], secrets: Iterable[Secret]) -> httpx.Headers:
     secrets = list(secrets)
     items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
-    return httpx.Headers([(name, scrub(value, secrets, 1000)) for name, value in items])
+    # A server may send any byte in a header value (obs-text, decoded as latin-1) and a cut adds
+    # "…": UTF-8 bytes hold either, where httpx would encode a str value as ASCII and fail.
+    safe = httpx.Headers([(name.encode(), scrub(value, secrets, 1000).encode()) for name, value in items])
+    safe.encoding = "utf-8"
+    return safe

@@ -145,7 +145,7 @@ class Walk:
         if numbers:
             if self.request_budget is not None and self.requests + len(numbers) > self.request_budget:
                 raise ListingChangedError(
-                    f"{self.target}: gave up after {self.requests} requests, more than {self.request_budget}"
+                    f"{self.target}: gave up after {self.requests} requests, the most docr sends"
                     f" for a listing whose first page announced {self._totals_seen[0]} {self.noun}"
                     f" (meta.total seen: {self._totals_text()}); {self.yielded} {self.noun} were yielded, none twice."
                 )

@@ -18,8 +18,10 @@ fragment's schemas by ``tests/test_parse.py``, so the two cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
+
+from docr._secrets import Secret, scrub
 
 __all__ = ["BLOB_FIELDS", "MANIFEST_FIELDS", "FieldError", "check_blob", "check_manifest", "parse_time", "total_of"]
 
@@ -40,14 +42,40 @@ _NAMES: Final = {str: "a string", int: "an integer", list: "an array", dict: "an
 
 
 class FieldError(ValueError):
-    """A field of well-formed JSON has the wrong type; ``path`` names it (``manifests[3].tags``)."""
+    """A field of well-formed JSON has the wrong type; ``path`` names it (``manifests[3].tags``).
+
+    The message shows the start of the value. What came from a server may hold a secret, so the
+    drivers show not this error but ``redacted(secrets)``: its value scrubbed while still whole,
+    then cut (cutting first could leave most of a token, which then no longer matches).
+    """
 
     def __init__(self, path: str, expected: str, value: object) -> None:
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        super().__init__(f"{path} must be {expected}, not {_kind(value)} {shown}")
         self.path = path
         self.expected = expected
+        self.kind = _kind(value)
+        self._sample = _sample(value)  # a window of the value's repr, wide enough for any secret
+        super().__init__(self._describe(()))
+
+    def _describe(self, secrets: Iterable[Secret]) -> str:
+        return f"{self.path} must be {self.expected}, not {self.kind} {scrub(self._sample, secrets, _SHOWN)}"
+
+    def redacted(self, secrets: Iterable[Secret]) -> FieldError:
+        """This error with ``secrets`` out of its value (and of everything it holds)."""
+        error = FieldError.__new__(FieldError)
+        ValueError.__init__(error, self._describe(secrets))
+        error.path, error.expected, error.kind = self.path, self.expected, self.kind
+        error._sample = scrub(self._sample, secrets, _SHOWN)
+        return error
+
+
+_SHOWN: Final = 60  # characters of a wrong value shown in a message
+_WINDOW: Final = 4096  # characters of its repr kept until the secrets are out
+
+
+def _sample(value: object) -> str:
+    # A 30 MB string costs no more than a short one; other values are small or already bounded
+    # by the body cap.
+    return repr(value[:_WINDOW]) if type(value) is str else repr(value)[:_WINDOW]
 
 
 def _kind(value: object) -> str:

@@ -37,15 +37,12 @@ class CommandModule(Protocol):
 
 @dataclass(frozen=True)
 class Command:
-    """One command. ``needs_extra``: it cannot run without ``EXTRA_MODULES``;
-    ``prompt_ctrl_c``: Ctrl-C ends it within a second, whatever requests are in flight (the
-    fake server stops on signals by itself)."""
+    """One command. ``needs_extra``: it cannot run without ``EXTRA_MODULES``."""
 
     name: str
     help: str
     module: str
     needs_extra: bool = True
-    prompt_ctrl_c: bool = True
 
     def load(self) -> CommandModule:
         return cast(CommandModule, importlib.import_module(self.module))
@@ -65,7 +62,6 @@ COMMANDS: dict[str, Command] = {
             "serve a local fake of the DigitalOcean registry API (for tests and demos)",
             "docr.cli._fake_server",
             needs_extra=False,
-            prompt_ctrl_c=False,
         ),
     )
 }

@@ -32,8 +32,6 @@ from docr.cli._sanitize import LINE_LIMIT, one_line, visible
 
 __all__ = ["build_parser", "main"]
 
-INTERRUPT_GRACE = 1.0  # seconds Ctrl-C waits for the listing to unwind before exiting anyway
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -71,8 +69,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``docr`` with ``argv`` and return the exit code.
 
-    Without ``argv`` (the console script) it reads ``sys.argv[1:]`` and, on Ctrl-C, ends the
-    process with 130 within a second rather than wait for requests still in flight.
+    Without ``argv`` (the console script) it reads ``sys.argv[1:]``. Ctrl-C returns 130: the
+    listing stops at once (requests in flight are abandoned on daemon threads, not waited
+    for), the progress bar is removed and the cursor shown again, and nothing is printed.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     verbose = False
@@ -89,12 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(EXTRA_MESSAGE, sys.stderr)
             return EXIT_USAGE
         with _verbose_logging(verbose):
-            if argv is None and command.prompt_ctrl_c:
-                _exit_soon_after_ctrl_c()
             return command.load().run(args)
     except KeyboardInterrupt:
-        if argv is None:  # the console script: do not wait for worker threads at exit either
-            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except CommandError as error:
         _report(error.message, verbose)
@@ -160,42 +155,6 @@ class _OneLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return f"docr: debug: {one_line(record.getMessage(), LINE_LIMIT)}"
-
-
-def _exit_soon_after_ctrl_c() -> None:
-    """Make Ctrl-C end the command within ``INTERRUPT_GRACE`` seconds, whatever is in flight.
-
-    Ctrl-C raises KeyboardInterrupt as usual, so the listing unwinds and the progress bar is
-    removed; but closing a listing waits for the requests already sent, which a slow API can
-    keep for the whole 30 s timeout. A timer ends the process if unwinding takes longer.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        timer = threading.Timer(INTERRUPT_GRACE, _exit_now, args=(EXIT_INTERRUPTED,))
-        timer.daemon = True
-        timer.start()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, interrupt)
-
-
-def _exit_now(code: int) -> None:
-    import contextlib
-    import os
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    with contextlib.suppress(Exception):
-        if sys.stderr.isatty():
-            sys.stderr.write("\x1b[?25h")  # a progress bar cut short leaves the cursor hidden
-            sys.stderr.flush()
-    os._exit(code)
 
 
 def _silence_stdout() -> None:
