@@ -55,6 +55,7 @@ COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
         Command("manifests", "list the manifests of a repository", "docr.cli._manifests"),
+        Command("prune", "delete what a retention policy does not keep (a dry run unless --apply)", "docr.cli._prune"),
         Command(
             "fake-server",
             "serve a local fake of the DigitalOcean registry API (for tests and demos)",
