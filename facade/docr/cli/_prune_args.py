@@ -101,10 +101,10 @@ def _target(text: str) -> tuple[str, str | None]:
             return _names.registry_name(ref), None
         parsed = parse_ref(text)
         return _names.registry_name(parsed.registry), _names.repository_name(parsed.repository)
+    except DocrError as error:  # before ValueError: docr.InvalidArgument is one too
+        raise explain(error, target=text) from None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    except DocrError as error:
-        raise explain(error, target=text) from None
 
 
 def _demo_ref() -> str:
