@@ -321,6 +321,7 @@ def test_a_journal_of_another_plan_is_a_usage_error(prune: Any, tmp_path: Path) 
     run = prune("example/tools/migrate", "--apply", "--yes", "--journal", str(journal))
     assert run.code == 2
     assert "belongs to plan" in run.err and "use a new journal file" in run.err
+    assert "run it again with --from-plan and the plan it applied" in run.err
 
 
 # -- hostile data ---------------------------------------------------------------------------------

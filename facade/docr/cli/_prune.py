@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         connection = _client.connect(args, stack, stderr, demo=lambda: _demo(request, clock, demos))
         oci_url = demos[0].oci_url if demos else os.environ.get(REGISTRY_URL_VARIABLE) or None
+        if oci_url and not demos and _plain_http_elsewhere(oci_url):
+            warn(f"{oci_url} is plain http: registry credentials travel unencrypted", stderr)
         try:
             client = stack.enter_context(
                 _client.make_client(
@@ -245,3 +247,13 @@ def _show(
             Path(args.plan_out).write_text(plans_json(plans) if plans else "[]\n", encoding="utf-8")
         except OSError as error:
             raise CommandError(f"cannot write the plan to {args.plan_out}: {error.strerror or error}") from None
+
+
+def _plain_http_elsewhere(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False  # not a URL: the client refuses it
+    return parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1")

@@ -24,10 +24,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
-from docr.cli._errors import EXIT_API, EXIT_OK, CommandError, say, warn
+from docr.cli._errors import EXIT_API, EXIT_OK, CommandError, UsageError, say, warn
 from docr.cli._output import isatty
 from docr.cli._sanitize import one_line
-from docr.retention import ApplyEvent, ApplyReport, Plan, apply
+from docr.retention import ApplyEvent, ApplyReport, JournalError, Plan, apply
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -57,9 +57,19 @@ def apply_and_report(
             raise CommandError("cancelled: nothing was deleted")
     try:
         reports = apply_plans(client, plans, journal=args.journal, stderr=stderr)
+    except JournalError as error:
+        if args.from_plan:
+            raise
+        # A fresh plan is a new plan: only the saved plan a journal records can resume from it.
+        raise UsageError(
+            f"{error}. To resume that apply, run it again with --from-plan and the plan it applied"
+            " (save plans with --plan-out)"
+        ) from None
     except KeyboardInterrupt:
-        resume = "rerun the same command to continue" if args.from_plan and args.journal else "plan again"
-        say(f"interrupted: the deletes in flight were journaled; {resume}", stderr)
+        if args.from_plan and args.journal:
+            say("interrupted: the deletes in flight were journaled; rerun the same command to continue", stderr)
+        else:
+            say("interrupted: run the command again to plan afresh from what is left", stderr)
         raise
     if output == "table":
         for plan, report in zip(plans, reports, strict=True):
