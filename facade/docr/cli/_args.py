@@ -1,15 +1,14 @@
 """The command line's value parsers: registry, repository and image references, durations, numbers.
 
 Each raises ``ValueError`` with a message meant for the user; ``argparse`` turns those raised by
-a ``type=`` function into a usage error (exit 2). Standard library only, so ``docr --help``
-stays fast.
+a ``type=`` function into a usage error (exit 2). Standard library only at import, so ``docr
+--help`` stays fast (durations import ``docr.retention``'s parser when one is parsed).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 from typing import NamedTuple
 
 __all__ = [
@@ -26,9 +25,6 @@ __all__ = [
 ]
 
 DOCR_HOST = "registry.digitalocean.com"
-
-_DURATION = re.compile(r"(\d+)([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class RepositoryRef(NamedTuple):
@@ -131,14 +127,14 @@ def _plain(repo: str) -> str:
 
 
 def duration(text: str) -> dt.timedelta:
-    """``"30d"`` as 30 days; units ``s m h d w``, combinable as in ``"1d12h"``."""
-    value = text.strip().lower()
-    if not value or _DURATION.sub("", value):
-        raise argparse.ArgumentTypeError(
-            f"invalid duration {text!r}: use a number and a unit s, m, h, d or w, e.g. 30d, 12h or 1w2d"
-        )
-    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION.findall(value))
-    return dt.timedelta(seconds=seconds)
+    """``"30d"`` as 30 days; units ``s m h d w``, combinable as in ``"1d12h"`` (``docr.retention``'s grammar)."""
+    # Imported here, not at the top: `docr --help` must not load the retention package.
+    from docr.retention._duration import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive_int(text: str) -> int:

@@ -17,6 +17,9 @@ again). ``pending()`` lists digests whose last event is an ``attempt``: the proc
 while the DELETE was in flight, so re-list the repository before sending it again (gone means
 ``already-gone``). A torn last line (a crash mid-write) is dropped and cut off; a damaged line
 before it is refused. One apply at a time per journal file.
+
+``Journal(None, plan.id)`` keeps the events in memory only (an apply without a journal file:
+the report still comes from it, but nothing survives the process).
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ class JournalEntry:
 class Journal:
     """An append-only record of one plan's apply (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], plan_id: str) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike[str] | None, plan_id: str) -> None:
+        self.path = None if path is None else Path(path)
         self.plan_id = _names.digest(plan_id, "plan_id")
         self._lock = threading.Lock()
         self._entries: list[JournalEntry] = []
@@ -76,7 +79,8 @@ class Journal:
         except (TypeError, ValueError) as exc:
             raise InvalidArgument("details", f"must be JSON values ({exc})") from None
         with self._lock:
-            _append(self.path, line)
+            if self.path is not None:
+                _append(self.path, line)
             self._entries.append(JournalEntry(digest, outcome, MappingProxyType(details)))
 
     def entries(self) -> tuple[JournalEntry, ...]:
@@ -101,38 +105,41 @@ class Journal:
         return result
 
     def _open(self) -> None:
-        raw = self.path.read_bytes() if self.path.exists() else b""
+        path = self.path
+        if path is None:
+            return
+        raw = path.read_bytes() if path.exists() else b""
         *lines, tail = raw.split(b"\n")
         if not lines:  # new, or a crash tore the header itself
             header = json.dumps({"format": JOURNAL_FORMAT, "plan": self.plan_id})
-            _write_new(self.path, header)
+            _write_new(path, header)
             return
-        self._check_header(lines[0])
+        self._check_header(path, lines[0])
         keep = len(lines[0]) + 1
         for number, line in enumerate(lines[1:], start=2):
             entry = _parse(line)
             if entry is None:
                 if number == len(lines) and not tail:  # the last line, torn (zeros after a power loss)
                     break
-                raise JournalError(self.path, f"line {number} is damaged; it is not the last, so this is not a crash")
+                raise JournalError(path, f"line {number} is damaged; it is not the last, so this is not a crash")
             self._entries.append(entry)
             keep += len(line) + 1
         if keep < len(raw):
-            with self.path.open("r+b") as file:
+            with path.open("r+b") as file:
                 file.truncate(keep)
                 file.flush()
                 os.fsync(file.fileno())
 
-    def _check_header(self, line: bytes) -> None:
+    def _check_header(self, path: Path, line: bytes) -> None:
         try:
             header = json.loads(line)
         except ValueError:
             header = None
         if not isinstance(header, dict) or header.get("format") != JOURNAL_FORMAT:
-            raise JournalError(self.path, f"is not a docr journal ({JOURNAL_FORMAT})")
+            raise JournalError(path, f"is not a docr journal ({JOURNAL_FORMAT})")
         if header.get("plan") != self.plan_id:
             raise JournalError(
-                self.path, f"belongs to plan {header.get('plan')!r:.80}, not {self.plan_id}: use a new journal file"
+                path, f"belongs to plan {header.get('plan')!r:.80}, not {self.plan_id}: use a new journal file"
             )
 
 

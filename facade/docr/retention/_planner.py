@@ -198,7 +198,9 @@ def _own_rules(
                 own_deletes[digest] = ("tagged-older", f"tagged {', '.join(record.tags)} older than {label}")
             else:
                 defaults[digest] = ("tagged-default", "tagged, no rule deletes it")
-        elif not referenced and policy.untagged == "keep":
+        elif policy.untagged == "keep" and (not referenced or not_read):
+            # Failing closed, a referenced one is kept too; say so by the policy's own rule, which
+            # still holds once its referrers are gone (planning again gives the same reasons).
             defaults[digest] = ("untagged-keep", "untagged=keep")
         elif not_read:
             defaults[digest] = ("fail-closed", f"untagged, kept: fail closed ({not_read} not read)")
@@ -220,7 +222,7 @@ def _explain(
     parents = graph.parents.get(digest, [])
     if digest in kept:
         default = defaults.get(digest)
-        if default is not None and default[0] != "fail-closed":
+        if default is not None and default[0] not in ("fail-closed", "untagged-keep"):
             return (*default, None)
         for kind, parent in parents:
             if parent in kept:
