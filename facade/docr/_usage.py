@@ -42,6 +42,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from docr import _names
+from docr._base_client import ITER_PER_PAGE
 from docr._blob_ledger import BlobLedger, blob_key
 from docr._errors import (
     AuthenticationError,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from docr._models import Manifest
     from docr.retention import Decisions, Policy, PolicyFile
 
-__all__ = ["usage"]
+__all__ = ["measure", "usage"]
 
 OnProgress = Callable[[RegistryProgress], object]
 
@@ -104,6 +105,23 @@ def usage(
     moment the policy's ages count from (default: the current time). With an ``AsyncClient``
     this returns a coroutine.
     """
+    report: Usage | Coroutine[Any, Any, Usage] = measure(
+        client, registry, repositories=repositories, policy=policy, on_progress=on_progress, now=now
+    )
+    return report
+
+
+def measure(
+    client: Client | AsyncClient,
+    registry: str,
+    *,
+    repositories: str | Sequence[str] | None = None,
+    policy: Policy | PolicyFile | None = None,
+    on_progress: OnProgress | None = None,
+    now: dt.datetime | None = None,
+    per_page: int = ITER_PER_PAGE,
+) -> Any:
+    """``usage`` with the listings' page size (``docr usage --per-page``)."""
     from docr._async_client import AsyncClient
 
     if now is None:
@@ -111,7 +129,9 @@ def usage(
     elif not isinstance(now, dt.datetime) or now.tzinfo is None:
         raise InvalidArgument("now", f"must be a timezone-aware datetime, not {now!r:.80}")
     job = _UsageJob(client, _policy_source(policy), now)
-    schedule = make_schedule(client, registry, job.on_repository, repositories, on_progress, start=job.start(registry))
+    schedule = make_schedule(
+        client, registry, job.on_repository, repositories, on_progress, start=job.start(registry), per_page=per_page
+    )
     job.registry = schedule.registry
     if isinstance(client, AsyncClient):
         return _result_after(run_async(client, schedule), job)

@@ -48,13 +48,16 @@ class Connection:
         return self.base_url or DEFAULT_API_URL
 
 
-def make_client(args: argparse.Namespace, *, token: str, base_url: str | None) -> docr.Client:
-    """The client for this run; the one place the command line builds one (tests replace it)."""
+def make_client(
+    args: argparse.Namespace, *, token: str, base_url: str | None, oci_base_url: str | None = None
+) -> docr.Client:
+    """The client for this run; the one place the command line builds one (tests replace it).
+    ``oci_base_url``: where manifest bodies are read (``--demo``'s fake; default DOCR's registry)."""
     from docr._client import Client
 
     if base_url is None:
-        return Client(token, legacy_endpoint=args.legacy_endpoint)
-    return Client(token, base_url=base_url, legacy_endpoint=args.legacy_endpoint)
+        return Client(token, legacy_endpoint=args.legacy_endpoint, oci_base_url=oci_base_url)
+    return Client(token, base_url=base_url, legacy_endpoint=args.legacy_endpoint, oci_base_url=oci_base_url)
 
 
 def check_demo(args: argparse.Namespace) -> None:

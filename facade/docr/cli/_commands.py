@@ -55,6 +55,7 @@ COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
         Command("manifests", "list the manifests of a repository", "docr.cli._manifests"),
+        Command("usage", "show where a registry's storage goes, repository by repository", "docr.cli._usage"),
         Command(
             "fake-server",
             "serve a local fake of the DigitalOcean registry API (for tests and demos)",
