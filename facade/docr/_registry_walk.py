@@ -23,10 +23,9 @@ sent, and requests in flight are abandoned.
 from __future__ import annotations
 
 import asyncio
-import functools
 import queue
+import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
@@ -138,36 +137,80 @@ def make_schedule(
 
 def run_sync(client: Client, schedule: Schedule) -> None:
     """Send the schedule's jobs on ``concurrency`` daemon threads until it is finished."""
-    from docr._workers import Workers
-
-    workers = Workers(schedule.concurrency, name="docr-registry")
-    cancelled = workers.cancelled.is_set
-    answers: queue.SimpleQueue[tuple[Job, Future[Any]]] = queue.SimpleQueue()
-
-    def send(job: Job) -> Any:
-        if job.follow_up is not None:
-            return job.follow_up.send()
-        assert job.call is not None
-        return client._call(job.call, cancelled)
-
+    pool = _Pool(client, schedule.concurrency)
     try:
         while True:
             pause = schedule.take_pause()
             if pause > 0:
                 client._sleep(pause)
             for job in schedule.next_jobs():
-                future = workers.submit(send, job)
-                future.add_done_callback(functools.partial(_answered, answers, job))
+                pool.submit(job)
             if schedule.run_callbacks():
                 continue  # send what they asked for
             if schedule.in_flight == 0:
                 if schedule.finished:
                     return
                 raise AssertionError(f"the walk of registry {schedule.registry} stalled")  # pragma: no cover
-            job, future = answers.get()
-            _settle(schedule, job, future.exception(), future.result)
+            job, error, result = pool.answers.get()
+            _settle(schedule, job, error, result)
+            del job, error, result  # hold no page while waiting for the next answer
     finally:
-        workers.cancel()
+        pool.close()
+
+
+class _Pool:
+    """Daemon threads sending jobs; answers come back on ``answers`` as (job, error, result).
+
+    Like ``docr._workers.Workers`` (daemons: an abandoned walk never keeps the process alive), but
+    a thread holds nothing between jobs, so the pages of a long walk are freed as soon as they
+    are taken.
+    """
+
+    def __init__(self, client: Client, size: int) -> None:
+        self._client = client
+        self._size = size
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self.cancelled = threading.Event()
+        self.answers: queue.SimpleQueue[tuple[Job, BaseException | None, Any]] = queue.SimpleQueue()
+
+    def submit(self, job: Job) -> None:
+        self._jobs.put(job)
+        with self._lock:
+            if self._idle == 0 and len(self._threads) < self._size:
+                thread = threading.Thread(target=self._work, name="docr-registry", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._idle -= 1
+
+    def close(self) -> None:
+        """Start nothing new; each thread ends after its current job (nobody waits for it)."""
+        self.cancelled.set()
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        cancelled = self.cancelled.is_set
+        while True:
+            job = self._jobs.get()
+            if job is None or cancelled():
+                return
+            answer: tuple[Job, BaseException | None, Any]
+            try:
+                if job.follow_up is not None:
+                    answer = (job, None, job.follow_up.send())
+                else:
+                    assert job.call is not None
+                    answer = (job, None, self._client._call(job.call, cancelled))
+            except BaseException as error:  # handed to the walk's thread, which raises it
+                answer = (job, error, None)
+            self.answers.put(answer)
+            del job, answer
+            with self._lock:
+                self._idle += 1
 
 
 async def run_async(client: AsyncClient, schedule: Schedule) -> None:
@@ -196,20 +239,17 @@ async def run_async(client: AsyncClient, schedule: Schedule) -> None:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 job = tasks.pop(task)
-                _settle(schedule, job, task.exception(), task.result)
+                error = task.exception()
+                _settle(schedule, job, error, None if error is not None else task.result())
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _answered(answers: queue.SimpleQueue[tuple[Job, Future[Any]]], job: Job, future: Future[Any]) -> None:
-    answers.put((job, future))
-
-
-def _settle(schedule: Schedule, job: Job, error: BaseException | None, result: Callable[[], Any]) -> None:
+def _settle(schedule: Schedule, job: Job, error: BaseException | None, result: Any) -> None:
     if error is None:
-        schedule.complete(job, result())
+        schedule.complete(job, result)
     elif isinstance(error, DocrError):
         schedule.failed(job, error)
     else:
