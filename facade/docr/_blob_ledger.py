@@ -13,8 +13,8 @@ their repository is walked. A set is kept as three flat arrays, sorted by key:
 - one byte: whether a clean-up under the policy frees it as far as this repository is concerned.
 
 That is 17 bytes per (repository, blob), against ~1 KB per manifest for a ``docr.Manifest``.
-``settle`` merges the sorted sets (``heapq.merge``, streaming: no registry-wide table of blobs is
-ever built) and sums per repository.
+``settle`` finds the keys held by more than one set, a slice of the key space at a time (no
+registry-wide table of blobs is ever built), then sums per repository.
 
 Usage::
 
@@ -25,16 +25,17 @@ Usage::
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-import heapq
+import itertools
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import repeat
 
 __all__ = ["BlobLedger", "Settlement", "blob_key"]
 
 _SHA256_LENGTH = len("sha256:") + 64
+_SLICE = 1 << 17  # keys sorted at once in ``settle``: ~5 MB of Python integers
 
 
 def blob_key(digest: str) -> int:
@@ -93,48 +94,46 @@ class BlobLedger:
         )
 
     def settle(self) -> Settlement:
-        count = len(self._keys)
-        unique, shared, reclaimable = [0] * count, [0] * count, [0] * count
-        shared_total = reclaimable_total = 0
-        streams = [
-            zip(keys, repeat(index), sizes, free)
-            for index, (keys, sizes, free) in enumerate(zip(self._keys, self._sizes, self._freeable, strict=True))
-        ]
-        # Equal keys come out together (each set holds a key once); a group of one is a unique blob.
-        group: list[tuple[int, int, int, int]] = []
-        for entry in heapq.merge(*streams):
-            if group and entry[0] != group[0][0]:
-                shared_total, reclaimable_total = _close(
-                    group, unique, shared, reclaimable, shared_total, reclaimable_total
-                )
-                group = []
-            group.append(entry)
-        if group:
-            shared_total, reclaimable_total = _close(
-                group, unique, shared, reclaimable, shared_total, reclaimable_total
+        shared, free_everywhere = self._shared_keys()
+        unique_sums, shared_sums, reclaimable = [], [], []
+        for keys, sizes, free in zip(self._keys, self._sizes, self._freeable, strict=True):
+            total = sum(sizes)
+            held = sum(size for key, size in zip(keys, sizes, strict=True) if key in shared) if shared else 0
+            unique_sums.append(total - held)
+            shared_sums.append(held)
+            reclaimable.append(
+                sum(size for key, size, f in zip(keys, sizes, free, strict=True) if f and key not in shared)
             )
-        return Settlement(unique, shared, reclaimable, shared_total, reclaimable_total)
+        shared_total = sum(shared.values())
+        reclaimable_total = sum(reclaimable) + sum(shared[key] for key in free_everywhere)
+        return Settlement(unique_sums, shared_sums, reclaimable, shared_total, reclaimable_total)
 
+    def _shared_keys(self) -> tuple[dict[int, int], set[int]]:
+        """The keys in two sets or more (with their largest size), and those of them every holder frees.
 
-def _close(
-    group: list[tuple[int, int, int, int]],
-    unique: list[int],
-    shared: list[int],
-    reclaimable: list[int],
-    shared_total: int,
-    reclaimable_total: int,
-) -> tuple[int, int]:
-    if len(group) == 1:
-        _, index, size, free = group[0]
-        unique[index] += size
-        if free:
-            reclaimable[index] += size
-            reclaimable_total += size
-        return shared_total, reclaimable_total
-    size = max(entry[2] for entry in group)
-    for _, index, held, _ in group:
-        shared[index] += held
-    shared_total += size
-    if all(entry[3] for entry in group):
-        reclaimable_total += size  # every repository holding it lets it go
-    return shared_total, reclaimable_total
+        Each set holds a key once, so a key seen twice in the sorted union is shared. The union is
+        sorted a slice of the key space at a time (the sets are sorted: each slice is a bisection
+        away), so at most ~``_SLICE`` keys are ever held as Python integers at once.
+        """
+        count = sum(len(keys) for keys in self._keys)
+        slices = max(1, -(-count // _SLICE))
+        bounds = [(1 << 64) * number // slices for number in range(slices + 1)]
+        shared: set[int] = set()
+        for low, high in itertools.pairwise(bounds):
+            chunk = sorted(
+                itertools.chain.from_iterable(
+                    keys[bisect.bisect_left(keys, low) : bisect.bisect_left(keys, high)] for keys in self._keys
+                )
+            )
+            shared.update(a for a, b in itertools.pairwise(chunk) if a == b)
+        if not shared:
+            return {}, set()
+        sizes: dict[int, int] = {}
+        kept: set[int] = set()
+        for keys, held, free in zip(self._keys, self._sizes, self._freeable, strict=True):
+            for key, size, f in zip(keys, held, free, strict=True):
+                if key in shared:
+                    sizes[key] = max(sizes.get(key, 0), size)
+                    if not f:
+                        kept.add(key)
+        return sizes, shared - kept

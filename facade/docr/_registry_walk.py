@@ -91,7 +91,16 @@ def walk_registry(
     ``start`` are follow-ups to run from the beginning (e.g. ``get_registry``). With an
     ``AsyncClient`` this returns a coroutine.
     """
-    schedule = make_schedule(client, registry, on_repository, repositories, on_progress, start, per_page)
+    schedule = make_schedule(
+        client,
+        registry,
+        on_repository,
+        repositories,
+        on_progress,
+        start,
+        per_page,
+        backlog=client._settings.concurrency,
+    )
     from docr._async_client import AsyncClient
 
     if isinstance(client, AsyncClient):
@@ -108,6 +117,8 @@ def make_schedule(
     on_progress: OnProgress | None = None,
     start: Iterable[FollowUp] = (),
     per_page: int = ITER_PER_PAGE,
+    *,
+    backlog: int = 0,
 ) -> Schedule:
     """The schedule of a registry walk over ``client``'s settings (arguments checked here, before any request)."""
     if not callable(on_repository):
@@ -130,6 +141,7 @@ def make_schedule(
         on_repository=on_repository,
         on_progress=on_progress,
         concurrency=client._settings.concurrency,
+        backlog=backlog,
         start=list(start),
         max_wait=client.rate_limits.hour,
     )
@@ -142,7 +154,9 @@ def run_sync(client: Client, schedule: Schedule) -> None:
         while True:
             pause = schedule.take_pause()
             if pause > 0:
+                pool.gate.clear()  # jobs already queued wait too
                 client._sleep(pause)
+                pool.gate.set()
             for job in schedule.next_jobs():
                 pool.submit(job)
             if schedule.run_callbacks():
@@ -174,6 +188,8 @@ class _Pool:
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.cancelled = threading.Event()
+        self.gate = threading.Event()  # cleared while the walk pauses after a 429
+        self.gate.set()
         self.answers: queue.SimpleQueue[tuple[Job, BaseException | None, Any]] = queue.SimpleQueue()
 
     def submit(self, job: Job) -> None:
@@ -189,6 +205,7 @@ class _Pool:
     def close(self) -> None:
         """Start nothing new; each thread ends after its current job (nobody waits for it)."""
         self.cancelled.set()
+        self.gate.set()
         for _ in self._threads:
             self._jobs.put(None)
 
@@ -196,6 +213,7 @@ class _Pool:
         cancelled = self.cancelled.is_set
         while True:
             job = self._jobs.get()
+            self.gate.wait()
             if job is None or cancelled():
                 return
             answer: tuple[Job, BaseException | None, Any]
@@ -216,18 +234,26 @@ class _Pool:
 async def run_async(client: AsyncClient, schedule: Schedule) -> None:
     """Send the schedule's jobs as tasks until it is finished."""
 
+    slots = asyncio.Semaphore(schedule.concurrency)  # the backlog waits here
+    gate = asyncio.Event()  # cleared while the walk pauses after a 429
+    gate.set()
+
     async def send(job: Job) -> Any:
-        if job.follow_up is not None:
-            return await job.follow_up.send()
-        assert job.call is not None
-        return await client._call(job.call)
+        async with slots:
+            await gate.wait()
+            if job.follow_up is not None:
+                return await job.follow_up.send()
+            assert job.call is not None
+            return await client._call(job.call)
 
     tasks: dict[asyncio.Task[Any], Job] = {}
     try:
         while True:
             pause = schedule.take_pause()
             if pause > 0:
+                gate.clear()
                 await client._sleep(pause)
+                gate.set()
             for job in schedule.next_jobs():
                 tasks[asyncio.ensure_future(send(job))] = job
             if schedule.run_callbacks():

@@ -139,6 +139,7 @@ class Schedule:
         select: Callable[[str], bool],
         on_repository: Callable[[RepositoryManifests], Iterable[FollowUp] | None],
         concurrency: int,
+        backlog: int = 0,
         max_open: int | None = None,
         on_progress: Callable[[RegistryProgress], object] | None = None,
         start: Iterable[FollowUp] = (),
@@ -146,6 +147,9 @@ class Schedule:
     ) -> None:
         self.registry = registry
         self.concurrency = concurrency
+        # Jobs handed out beyond the requests a driver sends at once: they wait in its queue, so a
+        # sender that finishes starts the next at once, even while callbacks hold the job's thread.
+        self.backlog = backlog
         self.max_open = max_open or max(8, 2 * concurrency)
         self.in_flight = 0
         self._listing, self._listing_call = listing, listing_call
@@ -171,9 +175,10 @@ class Schedule:
         )
 
     def next_jobs(self) -> list[Job]:
-        """The jobs to send now (each counts as in flight until completed or failed)."""
+        """The jobs to send now (each counts as in flight until completed or failed): up to
+        ``concurrency + backlog``; the driver sends at most ``concurrency`` of them at once."""
         jobs: list[Job] = []
-        while self.in_flight < self.concurrency and not self._pause:
+        while self.in_flight < self.concurrency + self.backlog and not self._pause:
             job = self._next()
             if job is None:
                 break

@@ -35,13 +35,11 @@ manifest, so usage reads only what can change the answer:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from docr import _names
 from docr._base_client import ITER_PER_PAGE
 from docr._blob_ledger import BlobLedger, blob_key
 from docr._errors import (
@@ -130,7 +128,14 @@ def measure(
         raise InvalidArgument("now", f"must be a timezone-aware datetime, not {now!r:.80}")
     job = _UsageJob(client, _policy_source(policy), now)
     schedule = make_schedule(
-        client, registry, job.on_repository, repositories, on_progress, start=job.start(registry), per_page=per_page
+        client,
+        registry,
+        job.on_repository,
+        repositories,
+        on_progress,
+        start=job.start(registry),
+        per_page=per_page,
+        backlog=client._settings.concurrency,
     )
     job.registry = schedule.registry
     if isinstance(client, AsyncClient):
@@ -183,7 +188,7 @@ class _UsageJob:
 
     def on_repository(self, listing: RepositoryManifests) -> list[FollowUp] | None:
         manifests = listing.manifests
-        counts, blobs = _tally(manifests)
+        counts, blobs, holders = _tally(manifests)
         policy = self._policy_for(listing.name)
         if policy is None or (policy.untagged == "keep" and policy.tagged_older_than is None):
             # No section of the policy file applies, or the policy deletes nothing by any rule.
@@ -192,13 +197,14 @@ class _UsageJob:
         # The planner decides which manifests go; the bytes they free are counted here, on the
         # blob keys already at hand (so the planner is given the manifests without their blobs).
         listed = [_Listed(manifest) for manifest in manifests]
-        plain = {digest: _plain_image(digest) for digest in _digests(manifests)}
+        # Stand-ins by digest (an invalid one is the planner's to note; reading it fails, closed).
+        plain = {item.digest: _plain_image(item.digest) for item in listed if isinstance(item.digest, str)}
         first = _decide(listed, policy, self._now, plain, {})
         indexes = [m.digest for m in manifests if not m._data.get("blobs") and m.digest in plain]
         if not first.candidates or not indexes:
-            self._record(listing.name, counts, blobs, _freeable(manifests, first), 0)
+            self._record(listing.name, counts, blobs, _freeable(manifests, first, holders), 0)
             return None
-        return self._read_indexes(listing, policy, counts, blobs, listed, plain, indexes)
+        return self._read_indexes(listing, policy, counts, blobs, holders, listed, plain, indexes)
 
     def _read_indexes(
         self,
@@ -206,6 +212,7 @@ class _UsageJob:
         policy: Policy,
         counts: tuple[int, int, int, int],
         blobs: dict[int, int],
+        holders: dict[int, int],
         listed: list[_Listed],
         plain: dict[str, OCIManifest],
         indexes: list[str],
@@ -218,7 +225,7 @@ class _UsageJob:
             if not waiting:
                 bodies = {d: body for d, body in plain.items() if d not in unreadable}
                 decisions = _decide(listed, policy, self._now, bodies, unreadable)
-                freeable = _freeable(listing.manifests, decisions)
+                freeable = _freeable(listing.manifests, decisions, holders)
                 self._record(listing.name, counts, blobs, freeable, len(unreadable))
 
         def done(digest: str, body: OCIManifest) -> None:
@@ -295,10 +302,12 @@ class _UsageJob:
         )
 
 
-def _tally(manifests: Sequence[Manifest]) -> tuple[tuple[int, int, int, int], dict[int, int]]:
-    """(manifests, tagged, untagged, compressed sum) and the blobs, key to size, each once."""
+def _tally(manifests: Sequence[Manifest]) -> tuple[tuple[int, int, int, int], dict[int, int], dict[int, int]]:
+    """(manifests, tagged, untagged, compressed sum); the blobs, key to size, each once; and how
+    many times the listing names each (to tell, later, the blobs only deleted manifests name)."""
     tagged = compressed = 0
     blobs: dict[int, int] = {}
+    holders: dict[int, int] = {}
     for manifest in manifests:
         # The checked JSON behind the properties: a walk of 100,000 manifests names ~550,000
         # blobs, and building a Blob for each would double the time this takes.
@@ -313,7 +322,8 @@ def _tally(manifests: Sequence[Manifest]) -> tuple[tuple[int, int, int, int], di
                 size = blob.get("compressed_size_bytes") or 0
                 if size > blobs.get(key, -1):
                     blobs[key] = size
-    return (len(manifests), tagged, len(manifests) - tagged, compressed), blobs
+                holders[key] = holders.get(key, 0) + 1
+    return (len(manifests), tagged, len(manifests) - tagged, compressed), blobs, holders
 
 
 class _Listed:
@@ -323,32 +333,29 @@ class _Listed:
     blobs: tuple[()] = ()
 
     def __init__(self, manifest: Manifest) -> None:
-        self.digest = manifest.digest
-        self.tags = manifest.tags
+        data = manifest._data
+        self.digest: str | None = data.get("digest")
+        self.tags: list[str] = data.get("tags") or []
         self.updated_at = manifest.updated_at
-        self.compressed_size_bytes = manifest.compressed_size_bytes
+        self.compressed_size_bytes: int | None = data.get("compressed_size_bytes")
 
 
-def _freeable(manifests: Sequence[Manifest], decisions: Decisions) -> set[int]:
-    """The keys of the blobs that only the planner's deletion candidates reference."""
+def _freeable(manifests: Sequence[Manifest], decisions: Decisions, holders: dict[int, int]) -> set[int]:
+    """The keys of the blobs that only the planner's deletion candidates name (``holders``: how
+    many times the whole listing names each)."""
     doomed = {candidate.digest for candidate in decisions.candidates}
-    freed: set[int] = set()
-    held: set[int] = set()
+    if not doomed:
+        return set()
+    named: dict[int, int] = {}
     for manifest in manifests:
-        into = freed if manifest.digest in doomed else held
-        for blob in manifest._data.get("blobs") or ():
-            digest = blob.get("digest")
-            if isinstance(digest, str):
-                into.add(blob_key(digest))
-    return freed - held
-
-
-def _digests(manifests: Sequence[Manifest]) -> list[str]:
-    valid = []
-    for manifest in manifests:
-        with contextlib.suppress(InvalidArgument):  # the planner notes it and fails closed
-            valid.append(_names.digest(manifest.digest))
-    return valid
+        data = manifest._data
+        if data.get("digest") in doomed:
+            for blob in data.get("blobs") or ():
+                digest = blob.get("digest")
+                if isinstance(digest, str):
+                    key = blob_key(digest)
+                    named[key] = named.get(key, 0) + 1
+    return {key for key, count in named.items() if count == holders[key]}
 
 
 def _plain_image(digest: str) -> OCIManifest:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from docr.cli import _client, _filters
 from docr.cli._args import DOCR_HOST
 from docr.cli._demo import Demo
-from docr.cli._errors import EXIT_OK, UsageError, explain, warn
+from docr.cli._errors import EXIT_OK, CommandError, UsageError, explain, warn
 from docr.cli._humanize import human_size
 from docr.cli._options import add_api_options, output_format
 from docr.cli._output import isatty
@@ -108,7 +108,7 @@ def add_arguments(cmd: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from docr._errors import DocrError
+    from docr._errors import DocrError, InvalidArgument
     from docr._usage import measure
 
     stdout, stderr = sys.stdout, sys.stderr
@@ -138,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
                 now=clock,
                 **paging,
             )
+        except InvalidArgument as error:
+            if error.argument != "repository_name":
+                raise explain(error, target=registry) from error
+            # The registry's own listing named it: the server's fault, not the command line's.
+            raise CommandError(one_line(str(error).removeprefix("repository_name: "), 400)) from error
         except DocrError as error:
             raise explain(
                 error, target=registry, token_source=connection.token.source, api_url=connection.api_url
