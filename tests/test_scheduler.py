@@ -297,7 +297,7 @@ def test_a_burst_of_429s_mid_walk_is_waited_out_without_losing_or_repeating_work
         slept: list[float] = []
 
         def progress(state: docr.RegistryProgress) -> None:
-            if state.requests == 12 and not injected.is_set():
+            if state.requests >= 12 and not injected.is_set():
                 injected.set()
                 fake.fail_next(429, count=5, retry_after=3)  # the next five answers, whoever asks
 

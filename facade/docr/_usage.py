@@ -22,8 +22,9 @@ Reclaimable bytes are what ``docr.retention.decide`` frees under ``policy`` (a `
 manifest's body to see indexes and referrers; reading every body would cost one request per
 manifest, so usage reads only what can change the answer:
 
-- nothing at all in a repository where the policy deletes nothing even if no manifest
-  referenced another (references only ever keep more: that count is an upper bound);
+- nothing at all in a repository where the policy deletes nothing even with every manifest taken
+  for a plain image: references only make fewer manifests deletable in their own right, and
+  everything a prune deletes starts from one of those;
 - otherwise the bodies of the manifests the listing shows without blobs: the possible indexes
   (an index names no blobs of its own), whose children a kept index protects. Bodies that cannot
   be read make that repository fail closed, as ``docr prune`` does (no untagged manifest counted);
@@ -41,7 +42,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from docr._base_client import ITER_PER_PAGE
-from docr._blob_ledger import BlobLedger, blob_key
+from docr._blob_ledger import BlobLedger
 from docr._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -50,17 +51,17 @@ from docr._errors import (
     NotFoundError,
     PermissionDenied,
 )
-from docr._oci import OCI_MANIFEST, OCIManifest
+from docr._oci import OCIManifest
 from docr._registry_walk import make_schedule, run_async, run_sync
 from docr._resources import Registry, Subscription
 from docr._schedule import FollowUp, RegistryProgress, RepositoryManifests
 from docr._usage_models import RepositoryUsage, Usage, UsageTotals
+from docr._usage_repository import Listed, NotAsked, decide, freeable, plain_image, policy_source, tally, why
 
 if TYPE_CHECKING:
     from docr._async_client import AsyncClient
     from docr._client import Client
-    from docr._models import Manifest
-    from docr.retention import Decisions, Policy, PolicyFile
+    from docr.retention import Policy, PolicyFile
 
 __all__ = ["measure", "usage"]
 
@@ -126,7 +127,7 @@ def measure(
         now = dt.datetime.now(dt.UTC)
     elif not isinstance(now, dt.datetime) or now.tzinfo is None:
         raise InvalidArgument("now", f"must be a timezone-aware datetime, not {now!r:.80}")
-    job = _UsageJob(client, _policy_source(policy), now)
+    job = _UsageJob(client, policy_source(policy), now)
     schedule = make_schedule(
         client,
         registry,
@@ -147,10 +148,6 @@ def measure(
 async def _result_after(run: Coroutine[Any, Any, None], job: _UsageJob) -> Usage:
     await run
     return job.result()
-
-
-class _NotAsked(DocrError):
-    """A body not requested: the registry already refused this job's credentials."""
 
 
 class _UsageJob:
@@ -188,7 +185,7 @@ class _UsageJob:
 
     def on_repository(self, listing: RepositoryManifests) -> list[FollowUp] | None:
         manifests = listing.manifests
-        counts, blobs, holders = _tally(manifests)
+        counts, blobs, holders = tally(manifests)
         policy = self._policy_for(listing.name)
         if policy is None or (policy.untagged == "keep" and policy.tagged_older_than is None):
             # No section of the policy file applies, or the policy deletes nothing by any rule.
@@ -196,13 +193,13 @@ class _UsageJob:
             return None
         # The planner decides which manifests go; the bytes they free are counted here, on the
         # blob keys already at hand (so the planner is given the manifests without their blobs).
-        listed = [_Listed(manifest) for manifest in manifests]
+        listed = [Listed(manifest) for manifest in manifests]
         # Stand-ins by digest (an invalid one is the planner's to note; reading it fails, closed).
-        plain = {item.digest: _plain_image(item.digest) for item in listed if isinstance(item.digest, str)}
-        first = _decide(listed, policy, self._now, plain, {})
+        plain = {item.digest: plain_image(item.digest) for item in listed if isinstance(item.digest, str)}
+        first = decide(listed, policy, self._now, plain, {})
         indexes = [m.digest for m in manifests if not m._data.get("blobs") and m.digest in plain]
         if not first.candidates or not indexes:
-            self._record(listing.name, counts, blobs, _freeable(manifests, first, holders), 0)
+            self._record(listing.name, counts, blobs, freeable(manifests, first, holders), 0)
             return None
         return self._read_indexes(listing, policy, counts, blobs, holders, listed, plain, indexes)
 
@@ -213,7 +210,7 @@ class _UsageJob:
         counts: tuple[int, int, int, int],
         blobs: dict[int, int],
         holders: dict[int, int],
-        listed: list[_Listed],
+        listed: list[Listed],
         plain: dict[str, OCIManifest],
         indexes: list[str],
     ) -> list[FollowUp]:
@@ -224,9 +221,9 @@ class _UsageJob:
             waiting.discard(digest)
             if not waiting:
                 bodies = {d: body for d, body in plain.items() if d not in unreadable}
-                decisions = _decide(listed, policy, self._now, bodies, unreadable)
-                freeable = _freeable(listing.manifests, decisions, holders)
-                self._record(listing.name, counts, blobs, freeable, len(unreadable))
+                decisions = decide(listed, policy, self._now, bodies, unreadable)
+                freed = freeable(listing.manifests, decisions, holders)
+                self._record(listing.name, counts, blobs, freed, len(unreadable))
 
         def done(digest: str, body: OCIManifest) -> None:
             plain[digest] = body
@@ -235,12 +232,12 @@ class _UsageJob:
         def failed(digest: str, error: DocrError) -> None:
             if isinstance(error, AuthenticationError | PermissionDenied | ConfigurationError):
                 self._refused = self._refused or type(error).__name__
-            unreadable[digest] = _why(error)
+            unreadable[digest] = why(error)
             answered(digest)
 
         def send(digest: str) -> Any:
             if self._refused is not None:
-                raise _NotAsked(f"not read: the registry refused an earlier read ({self._refused})")
+                raise NotAsked(f"not read: the registry refused an earlier read ({self._refused})")
             return self._client.get_oci_manifest(listing.registry, listing.name, digest)
 
         return [
@@ -300,98 +297,3 @@ class _UsageJob:
             storage_usage_bytes=None if self._registry is None else self._registry.storage_usage_bytes,
             included_storage_bytes=None if self._subscription is None else self._subscription.included_storage_bytes,
         )
-
-
-def _tally(manifests: Sequence[Manifest]) -> tuple[tuple[int, int, int, int], dict[int, int], dict[int, int]]:
-    """(manifests, tagged, untagged, compressed sum); the blobs, key to size, each once; and how
-    many times the listing names each (to tell, later, the blobs only deleted manifests name)."""
-    tagged = compressed = 0
-    blobs: dict[int, int] = {}
-    holders: dict[int, int] = {}
-    for manifest in manifests:
-        # The checked JSON behind the properties: a walk of 100,000 manifests names ~550,000
-        # blobs, and building a Blob for each would double the time this takes.
-        data = manifest._data
-        if data.get("tags"):
-            tagged += 1
-        compressed += data.get("compressed_size_bytes") or 0
-        for blob in data.get("blobs") or ():
-            digest = blob.get("digest")
-            if isinstance(digest, str):
-                key = blob_key(digest)
-                size = blob.get("compressed_size_bytes") or 0
-                if size > blobs.get(key, -1):
-                    blobs[key] = size
-                holders[key] = holders.get(key, 0) + 1
-    return (len(manifests), tagged, len(manifests) - tagged, compressed), blobs, holders
-
-
-class _Listed:
-    """What the planner reads of a listed manifest, without its blobs (see ``on_repository``)."""
-
-    __slots__ = ("compressed_size_bytes", "digest", "tags", "updated_at")
-    blobs: tuple[()] = ()
-
-    def __init__(self, manifest: Manifest) -> None:
-        data = manifest._data
-        self.digest: str | None = data.get("digest")
-        self.tags: list[str] = data.get("tags") or []
-        self.updated_at = manifest.updated_at
-        self.compressed_size_bytes: int | None = data.get("compressed_size_bytes")
-
-
-def _freeable(manifests: Sequence[Manifest], decisions: Decisions, holders: dict[int, int]) -> set[int]:
-    """The keys of the blobs that only the planner's deletion candidates name (``holders``: how
-    many times the whole listing names each)."""
-    doomed = {candidate.digest for candidate in decisions.candidates}
-    if not doomed:
-        return set()
-    named: dict[int, int] = {}
-    for manifest in manifests:
-        data = manifest._data
-        if data.get("digest") in doomed:
-            for blob in data.get("blobs") or ():
-                digest = blob.get("digest")
-                if isinstance(digest, str):
-                    key = blob_key(digest)
-                    named[key] = named.get(key, 0) + 1
-    return {key for key, count in named.items() if count == holders[key]}
-
-
-def _plain_image(digest: str) -> OCIManifest:
-    """A stand-in body: an image manifest naming no other manifest."""
-    return OCIManifest(digest=digest, media_type=OCI_MANIFEST)
-
-
-def _decide(
-    manifests: Sequence[_Listed],
-    policy: Policy,
-    now: dt.datetime,
-    oci: dict[str, OCIManifest],
-    unreadable: dict[str, str],
-) -> Decisions:
-    from docr.retention import decide
-
-    return decide(manifests, policy=policy, now=now, oci=oci, unreadable=unreadable)
-
-
-def _why(error: DocrError) -> str:
-    if isinstance(error, _NotAsked):
-        return str(error)
-    status = getattr(error, "status_code", None)
-    return f"{type(error).__name__}" + (f" ({status})" if status else "")
-
-
-def _policy_source(policy: object) -> Callable[[str], Policy | None]:
-    from docr.retention import Policy, PolicyFile
-
-    if policy is None:
-        default = Policy()
-        return lambda name: default
-    if isinstance(policy, Policy):
-        return lambda name: policy
-    if isinstance(policy, PolicyFile):
-        return policy.for_repository
-    raise InvalidArgument(
-        "policy", f"must be a docr.retention.Policy, a PolicyFile or None, not {type(policy).__name__}"
-    )
