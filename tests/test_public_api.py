@@ -38,13 +38,18 @@ def test_all_is_pinned() -> None:
             "RateLimitError",
             "RateLimits",
             "Registry",
+            "RegistryProgress",
             "Repository",
+            "RepositoryUsage",
             "ServerError",
             "Subscription",
             "Tag",
             "TimeoutError",
             "TransportError",
+            "Usage",
+            "UsageTotals",
             "__version__",
+            "usage",
         ]
     )
 

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from docr._oci import OCIDescriptor, OCIManifest, Platform
     from docr._ratebudget import RateLimits
     from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
+    from docr._schedule import RegistryProgress
+    from docr._usage import usage
+    from docr._usage_models import RepositoryUsage, Usage, UsageTotals
 
 __all__ = [
     "APIError",
@@ -73,13 +76,18 @@ __all__ = [
     "RateLimitError",
     "RateLimits",
     "Registry",
+    "RegistryProgress",
     "Repository",
+    "RepositoryUsage",
     "ServerError",
     "Subscription",
     "Tag",
     "TimeoutError",
     "TransportError",
+    "Usage",
+    "UsageTotals",
     "__version__",
+    "usage",
 ]
 
 _HOMES = {
@@ -99,6 +107,11 @@ _HOMES = {
     "Repository": "docr._resources",
     "Subscription": "docr._resources",
     "Tag": "docr._resources",
+    "RegistryProgress": "docr._schedule",
+    "usage": "docr._usage",
+    "RepositoryUsage": "docr._usage_models",
+    "Usage": "docr._usage_models",
+    "UsageTotals": "docr._usage_models",
 }
 
 

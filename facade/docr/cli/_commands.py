@@ -58,6 +58,7 @@ COMMANDS: dict[str, Command] = {
         Command("gc", "start, watch, list or cancel garbage collections", "docr.cli._gc"),
         Command("registry", "show a registry's storage against the plan's", "docr.cli._registry"),
         Command("prune", "delete what a retention policy does not keep (a dry run unless --apply)", "docr.cli._prune"),
+        Command("usage", "show where a registry's storage goes, repository by repository", "docr.cli._usage"),
         Command(
             "fake-server",
             "serve a local fake of the DigitalOcean registry API (for tests and demos)",
