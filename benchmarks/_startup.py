@@ -17,14 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNS = 7
+RUNS = 11
 
 IMPORTS: dict[str, str] = {
     "import httpx": "import httpx",
     "import docr": "import docr",
-    "from docr import Client": "from docr import Client",
-    # What `from docr import Client` cannot go below while it imports them eagerly.
-    "import httpx, attrs, docr_api.models": "import httpx, attrs, docr_api.models",
+    # The target's statement: names load on first use, so the attribute is what imports the client.
+    "import docr; docr.Client": "import docr; docr.Client",
+    "import docr; docr.AsyncClient": "import docr; docr.AsyncClient",
     "import pydo": "import pydo",
 }
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Final
 
-import attrs
 import httpx
 
 from docr._errors import ConfigurationError, InvalidArgument
@@ -31,7 +31,7 @@ class _NotGiven:
 NOT_GIVEN: Final = _NotGiven()
 
 
-@attrs.frozen(repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     """Everything a client needs besides its HTTP connection pool."""
 

@@ -91,7 +91,7 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
         )
     if not 200 <= reply.status < 300:
         raise error_from_response(reply, secrets)
-    if not reply.body.strip():
+    if not reply.body or reply.body.isspace():  # `not body.strip()`, without copying a 200 KB page
         if call.expects_body:
             raise _invalid(reply, secrets, "the body is empty (cut short, or not the API's answer)")
         data = None

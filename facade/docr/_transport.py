@@ -19,7 +19,6 @@ answer: its response is read like any other. Anything else the client raises tha
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from typing import Any, Final
@@ -87,6 +86,8 @@ async def asend(
     http: httpx.AsyncClient, base_url: str, call: Call[Any], token: Secret, timeout: float, limit: int
 ) -> Reply:
     """``send`` for asyncio: the whole attempt (connect to the last byte) runs under one deadline."""
+    import asyncio  # here, not at the top: sync users never pay for importing it (~10 ms)
+
     started = time.monotonic()
     async with asyncio.timeout(timeout):
         try:
