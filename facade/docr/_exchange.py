@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 import httpx
@@ -43,34 +42,57 @@ _STATUS_ERRORS: Final[Mapping[int, type[errors.APIError]]] = {
 }
 
 
-@dataclass(slots=True)
 class Call(Generic[T]):
     """A validated request: method, encoded path, query, JSON body, and how to read a 2xx body.
 
     ``parse`` gets the decoded JSON (``None`` for an empty body) and the reply; ``what`` names the
     call in logs and errors (``example/my/repo page 2``: names only, never headers).
+
+    ``Call`` and ``Reply`` are plain classes, not dataclasses: generating their methods would
+    cost ~1 ms of ``import docr`` (the start-up target), and one of each is built per request.
     """
 
-    method: str
-    path: str
-    parse: Callable[[Any, Reply], T]
-    what: str
-    params: Mapping[str, str | int] | None = None
-    json: Any = None
-    idempotent: bool = True
-    expects_body: bool = True  # False for answers documented without one (204)
+    __slots__ = ("expects_body", "idempotent", "json", "method", "params", "parse", "path", "what")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any, Reply], T],
+        what: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+        expects_body: bool = True,  # False for answers documented without one (204)
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.parse = parse
+        self.what = what
+        self.params = params
+        self.json = json
+        self.idempotent = idempotent
+        self.expects_body = expects_body
+
+    def __repr__(self) -> str:
+        return f"Call({self.method} {self.path}, what={self.what!r})"
 
 
-@dataclass(slots=True)
 class Reply:
     """What came back: status, headers and the whole (capped, decoded) body."""
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    elapsed_ms: float = 0.0
-    # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
-    request_id: str | None = None
+    __slots__ = ("body", "elapsed_ms", "headers", "request_id", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, elapsed_ms: float = 0.0) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed_ms = elapsed_ms
+        # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
+        self.request_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Reply(status={self.status}, {len(self.body)} bytes)"
 
 
 def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret]) -> T:
