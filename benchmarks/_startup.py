@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNS = 11
+RUNS = 21
 ARGPARSE_HELP = "argparse --help"
 
 IMPORTS: dict[str, str] = {

@@ -27,6 +27,7 @@ __all__ = [
     "FieldError",
     "check_blob",
     "check_manifest",
+    "check_manifests",
     "parse_time",
     "total_of",
 ]
@@ -133,6 +134,32 @@ def check_manifest(data: object, path: str) -> dt.datetime | None:
             else:
                 return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
     return _check_manifest(data, path)
+
+
+def check_manifests(items: list[Any]) -> list[dt.datetime | None]:
+    """``check_manifest`` for each item of a page's ``manifests`` array: their ``updated_at``.
+
+    The same checks and errors (paths ``manifests[3].tags``), but a path is built only for the
+    item at fault: a page of 200 does not pay for 200 f-strings that are almost never read.
+    """
+    times: list[dt.datetime | None] = []
+    append = times.append
+    for index, item in enumerate(items):
+        if type(item) is dict and _fine(item):
+            value = item.get("updated_at")
+            if value is None:
+                append(None)
+                continue
+            if type(value) is str:
+                try:
+                    when = _fromisoformat(value)
+                except ValueError:
+                    pass
+                else:
+                    append(when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC))
+                    continue
+        append(_check_manifest(item, f"manifests[{index}]"))
+    return times
 
 
 def _fine(data: dict[str, Any]) -> bool:
