@@ -50,7 +50,8 @@ class ParseResult:
 
     @property
     def ratio(self) -> float:
-        return statistics.median(self.docr) / statistics.median(self.baseline)
+        """The median over the rounds of docr's time / the baseline's in the same round."""
+        return statistics.median(d / b for d, b in zip(self.docr, self.baseline, strict=True))
 
 
 def find(results: Sequence[Measurement], contender: str, latency: float, per_page: int) -> Measurement | None:
