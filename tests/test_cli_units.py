@@ -20,7 +20,6 @@ from docr.cli._commands import COMMANDS
 from docr.cli._filters import Selection, sort_manifests
 from docr.cli._humanize import human_age, human_size, short_digest
 from docr.cli._output import Summary, make_writer
-from docr.cli._sanitize import json_text
 from docr.cli._table import summary_line
 from docr.cli._token import Token, TokenError, find_token
 
@@ -292,18 +291,6 @@ def test_json_is_one_array_of_the_apis_objects_unknown_keys_included() -> None:
     assert data[0]["blobs"][0]["compressed_size_byte"] == 2814446
     assert data[0]["updated_at"] == "2026-04-09T23:54:25Z"
     assert out.getvalue().startswith("[\n  {")
-
-
-def test_json_is_the_text_json_dumps_indents_for_the_whole_array() -> None:
-    # Items are encoded as they arrive; the array must read exactly as one json.dumps of it.
-    hostile = Manifest.from_dict({"digest": "sha256:" + "ab" * 32, "tags": ["a\nb", "\u2028\x1b[0m", 'q"\\']})
-    out = io.StringIO()
-    writer = make_writer("json", out, now=NOW)
-    for manifest in (ODD, hostile, BARE):
-        writer.add(manifest)
-    writer.finish(Summary(3, 0))
-    whole = json.dumps([m.to_dict() for m in (ODD, hostile, BARE)], indent=2, ensure_ascii=False)
-    assert out.getvalue() == json_text(whole) + "\n"
 
 
 def test_empty_json_is_an_empty_array() -> None:
