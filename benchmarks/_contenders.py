@@ -8,11 +8,14 @@ inside the functions, so a worker process only ever loads the one it measures.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 REGISTRY = "example"
 TIMEOUT = 30.0
+IN_FLIGHT = 4  # the async floor's window: docr's default concurrency
 
 Listing = Callable[[str, str, str, int, bool], int]
 
@@ -56,11 +59,16 @@ def docr_async(url: str, token: str, repository: str, per_page: int, keep: bool 
     return asyncio.run(walk())
 
 
+def _path(repository: str) -> str:
+    # The current endpoint, the one docr sends by default.
+    return f"/v2/registries/{REGISTRY}/repositories/{quote(repository, safe='')}/digests"
+
+
 def httpx_loop(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
     """The floor for a sequential client: plain httpx, one page after another, JSON dicts."""
     import httpx
 
-    path = f"/v2/registry/{REGISTRY}/repositories/{quote(repository, safe='')}/digests"
+    path = _path(repository)
     manifests: list[object] = []
     seen = 0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT) as http:
@@ -76,6 +84,42 @@ def httpx_loop(url: str, token: str, repository: str, per_page: int, keep: bool 
             if not batch or seen >= body["meta"]["total"]:
                 return seen
             page += 1
+
+
+def httpx_async(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
+    """The floor for ``docr.AsyncClient``: ``httpx.AsyncClient``, page 1 alone (its ``meta.total``
+    sizes the walk), then a window of ``IN_FLIGHT`` page requests, consumed in page order."""
+    import httpx
+
+    path = _path(repository)
+    manifests: list[object] = []
+
+    async def get(http: httpx.AsyncClient, page: int) -> Any:
+        response = await http.get(path, params={"page": page, "per_page": per_page})
+        response.raise_for_status()
+        return response.json()
+
+    async def walk() -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=TIMEOUT) as http:
+            first = await get(http, 1)
+            batch = first.get("manifests") or []
+            seen, total = len(batch), first["meta"]["total"]
+            if keep:
+                manifests.extend(batch)
+            last, page = -(-total // per_page), 2
+            pending: deque[asyncio.Task[Any]] = deque()
+            while page <= last or pending:
+                while page <= last and len(pending) < IN_FLIGHT:
+                    pending.append(asyncio.ensure_future(get(http, page)))
+                    page += 1
+                batch = (await pending.popleft()).get("manifests") or []
+                seen += len(batch)
+                if keep:
+                    manifests.extend(batch)
+            return seen
+
+    return asyncio.run(walk())
 
 
 def pydo_loop(url: str, token: str, repository: str, per_page: int, keep: bool = True) -> int:
@@ -109,5 +153,6 @@ CONTENDERS: dict[str, Listing] = {
     "docr-async": docr_async,
     "docr-pages": docr_pages,
     "httpx-loop": httpx_loop,
+    "httpx-async": httpx_async,
     "pydo-loop": pydo_loop,
 }

@@ -7,7 +7,8 @@ line of answer each); end of stdin stops it::
     generate REPOSITORY COUNT   add COUNT manifests (seed 1) to example/REPOSITORY
     latency SECONDS             seconds added to every request
     clear                       empty the request log
-    count [REPOSITORY]          requests since the last clear (for example/REPOSITORY only)
+    count [REPOSITORY [PER_PAGE]]  requests since the last clear (for example/REPOSITORY only,
+                                   and only those asking for PER_PAGE)
 
 It is ``python -m docr.testing`` plus that control channel: one process serves every
 repository a run needs (``my/repo`` for docr and httpx, ``bench`` for pydo, which cannot
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 REGISTRY = "example"
 SEED = 1
@@ -45,16 +46,19 @@ def serve() -> int:
                 fake.clear_requests()
                 answer = "ok"
             elif command == "count":
-                answer = str(sum(1 for record in fake.requests if not args or _repository(record.raw_path) == args[0]))
+                answer = str(sum(1 for record in fake.requests if _matches(record.raw_path, args)))
             else:
                 answer = f"error: unknown command {command!r}"
             print(answer, flush=True)
     return 0
 
 
-def _repository(raw_path: str) -> str | None:
-    parts = raw_path.partition("?")[0].split("/")  # "", "v2", "registry", REGISTRY, "repositories", NAME, ...
-    return unquote(parts[5]) if len(parts) > 5 else None
+def _matches(raw_path: str, args: list[str]) -> bool:
+    path, _, query = raw_path.partition("?")
+    parts = path.split("/")  # "", "v2", "registries", REGISTRY, "repositories", NAME, ...
+    if args and (len(parts) <= 5 or unquote(parts[5]) != args[0]):
+        return False
+    return len(args) < 2 or parse_qs(query).get("per_page") == [args[1]]
 
 
 class FakeProcess:
@@ -102,8 +106,10 @@ class FakeProcess:
     def clear(self) -> None:
         self._ask("clear")
 
-    def count(self, repository: str | None = None) -> int:
-        return int(self._ask(f"count {repository}" if repository else "count"))
+    def count(self, repository: str | None = None, per_page: int | None = None) -> int:
+        if repository is None:
+            return int(self._ask("count"))
+        return int(self._ask(f"count {repository}" + ("" if per_page is None else f" {per_page}")))
 
     def close(self) -> None:
         if self._process.stdin is not None:

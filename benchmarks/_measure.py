@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from _fake import FakeProcess
 
@@ -54,7 +56,7 @@ def run_worker(
     fake: FakeProcess,
     contender: str,
     repository: str,
-    per_page: int,
+    per_pages: Sequence[int],
     *,
     latency: float,
     warmup: bool = True,
@@ -62,14 +64,14 @@ def run_worker(
     min_reps: int = 3,
     max_reps: int = 5,
     budget: float = 8.0,
-) -> Measurement:
-    """Measure one library contender in a fresh `_worker.py` process."""
+) -> dict[int, Measurement]:
+    """Measure one library contender in a fresh `_worker.py` process, walking with each of `per_pages` in turn."""
     spec = {
         "contender": contender,
         "url": fake.url,
         "token": fresh_token(),
         "repository": repository,
-        "per_page": per_page,
+        "per_pages": list(per_pages),
         "keep": keep,
         "warmup_repository": WARMUP_REPOSITORY if warmup else None,
         "min_reps": min_reps,
@@ -82,19 +84,66 @@ def run_worker(
     if done.returncode != 0:
         raise RuntimeError(f"{contender} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    requests = fake.count(repository)
+    measured: dict[int, Measurement] = {}
+    for per_page in per_pages:
+        run = result["runs"][str(per_page)]
+        requests = fake.count(repository, per_page if len(per_pages) > 1 else None)
+        measured[per_page] = Measurement(
+            contender=contender,
+            repository=repository,
+            latency=latency,
+            per_page=per_page,
+            walls=run["walls"],
+            cpus=run["cpus"],
+            requests_per_run=requests / len(run["walls"]),
+            manifests=_one(run["counts"], contender),
+            peak_rss_mb=result["peak_rss_mb"],
+        )
     fake.clear()
-    return Measurement(
-        contender=contender,
-        repository=repository,
-        latency=latency,
-        per_page=per_page,
-        walls=result["walls"],
-        cpus=result["cpus"],
-        requests_per_run=requests / len(result["walls"]),
-        manifests=_one(result["counts"], contender),
-        peak_rss_mb=result["peak_rss_mb"],
-    )
+    return measured
+
+
+def run_one(fake: FakeProcess, contender: str, repository: str, per_page: int, **options: Any) -> Measurement:
+    """`run_worker` with a single `per_page`."""
+    return run_worker(fake, contender, repository, [per_page], **options)[per_page]
+
+
+@dataclass
+class CpuResult:
+    """CPU per extra request: walks at a small and a big `per_page`, in pairs run side by side."""
+
+    contender: str
+    small: list[Measurement]  # one per worker process (round)
+    big: list[Measurement]
+
+    def pairs(self) -> list[tuple[float, float, float]]:
+        """(CPU at small, CPU at big, extra requests) for every pair of walks."""
+        out = []
+        for small, big in zip(self.small, self.big, strict=True):
+            extra = small.requests_per_run - big.requests_per_run
+            out += [(a, b, extra) for a, b in zip(small.cpus, big.cpus, strict=True)]
+        return out
+
+    @property
+    def per_extra_request(self) -> float:
+        """Median over the pairs of (CPU at small - CPU at big) / (requests at small - at big)."""
+        return statistics.median((a - b) / extra for a, b, extra in self.pairs())
+
+    @property
+    def cpu_small(self) -> float:
+        return statistics.median(a for a, _, _ in self.pairs())
+
+    @property
+    def cpu_big(self) -> float:
+        return statistics.median(b for _, b, _ in self.pairs())
+
+    @property
+    def wall_small(self) -> float:
+        return statistics.median(w for m in self.small for w in m.walls)
+
+    @property
+    def requests(self) -> tuple[float, float]:
+        return self.small[0].requests_per_run, self.big[0].requests_per_run
 
 
 def docr_script() -> Path | None:

@@ -1,20 +1,33 @@
-"""Targets, the markdown report and the plot, from the measurements."""
+"""The issue's targets, the markdown report and the plot, from the measurements."""
 
 from __future__ import annotations
 
 import math
 import os
 import platform
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _measure import Measurement
+import _startup
+from _measure import CpuResult, Measurement
 from _startup import Startup
 
 BASELINE = "httpx-loop"
+# The targets (issue 10, "Fast and light").
+CPU_SYNC = 1.3  # docr.Client vs the httpx.Client page loop, CPU per extra request
+CPU_ASYNC = 1.1  # docr.AsyncClient vs the httpx.AsyncClient loop with 4 in flight
+PARSE = 1.3  # settle() of a per_page 200 answer vs response.json() plus plain dicts
+IDEAL = 1.25  # listing time vs the ideal round trips for the concurrency (20 ms, per_page 20)
+PYDO = 3.5  # at least this much faster than pydo's loop, same run
+IMPORT = 1.2  # `import docr; docr.Client` vs `import httpx`, start-up beyond bare python
+HELP = 2.0  # `docr --help` vs a bare argparse --help, start-up beyond bare python: "near bare python"
+MEMORY_MB = 20.0  # peak RSS growth from 2,000 to 100,000 manifests
+# (floor, docr) pairs for the CPU targets.
+CPU_PAIRS = (("httpx-loop", "docr", CPU_SYNC), ("httpx-async", "docr-async", CPU_ASYNC))
 
 
 @dataclass
@@ -28,6 +41,19 @@ class Target:
         return {True: "PASS", False: "FAIL", None: "SKIP"}[self.passed]
 
 
+@dataclass
+class ParseResult:
+    baseline: list[float]  # seconds per page, per round
+    docr: list[float]
+    size: int  # bytes of the body
+    manifests: int
+
+    @property
+    def ratio(self) -> float:
+        """The median over the rounds of docr's time / the baseline's in the same round."""
+        return statistics.median(d / b for d, b in zip(self.docr, self.baseline, strict=True))
+
+
 def find(results: Sequence[Measurement], contender: str, latency: float, per_page: int) -> Measurement | None:
     for result in results:
         if (result.contender, result.latency, result.per_page) == (contender, latency, per_page):
@@ -35,12 +61,14 @@ def find(results: Sequence[Measurement], contender: str, latency: float, per_pag
     return None
 
 
-def ideal_wall(per_request: float, pages: int, concurrency: int) -> float:
-    """A window of `concurrency` after the first page, which comes alone: its total sizes the walk."""
-    return per_request * (1 + math.ceil((pages - 1) / concurrency))
+def rounds(pages: int, concurrency: int) -> int:
+    """Round trips of an ideal walk: the first page alone (its total sizes the walk), then windows."""
+    return 1 + math.ceil((pages - 1) / concurrency)
 
 
 def targets(
+    cpu: dict[str, CpuResult],
+    parse: ParseResult | None,
     results: Sequence[Measurement],
     startup: Sequence[Startup],
     memory: Sequence[Measurement],
@@ -51,75 +79,87 @@ def targets(
     concurrency: int,
 ) -> list[Target]:
     checks: list[Target] = []
-    docr = find(results, "docr", latency, per_page)
+    for floor_name, name, limit in CPU_PAIRS:
+        floor, docr = cpu.get(floor_name), cpu.get(name)
+        label = f"`{name}` CPU per extra request <= {limit}x `{floor_name}` (0 ms, per_page 1 vs 200)"
+        if floor is None or docr is None:
+            checks.append(Target(label, "not measured", None))
+            continue
+        ratio = docr.per_extra_request / floor.per_extra_request
+        checks.append(
+            Target(
+                label,
+                f"{ratio:.2f}x ({docr.per_extra_request * 1000:.3f} ms vs {floor.per_extra_request * 1000:.3f} ms)",
+                ratio <= limit,
+            )
+        )
+    if parse is not None:
+        checks.append(
+            Target(
+                f"parsing a per_page 200 answer <= {PARSE}x `response.json()` + plain dicts",
+                f"{parse.ratio:.2f}x ({statistics.median(parse.docr) * 1000:.2f} ms vs"
+                f" {statistics.median(parse.baseline) * 1000:.2f} ms a page)",
+                parse.ratio <= PARSE,
+            )
+        )
+    where = f"{latency * 1000:.0f} ms, per_page {per_page}"
     httpx = find(results, BASELINE, latency, per_page)
     pydo = find(results, "pydo-loop", latency, per_page)
-    where = f"{latency * 1000:.0f} ms, per_page {per_page}"
-    if docr and httpx:
-        speedup = httpx.wall / docr.wall
-        checks.append(
-            Target(
-                f"docr >= 2.5x faster than the httpx loop ({where})",
-                f"{speedup:.2f}x ({docr.wall:.3f} s vs {httpx.wall:.3f} s)",
-                speedup >= 2.5,
-            )
-        )
-    if docr and pydo:
-        speedup = pydo.wall / docr.wall
-        checks.append(
-            Target(
-                f"docr >= 3x faster than pydo's loop ({where})",
-                f"{speedup:.2f}x ({docr.wall:.3f} s vs {pydo.wall:.3f} s)",
-                speedup >= 3.0,
-            )
-        )
-    else:
-        checks.append(Target(f"docr >= 3x faster than pydo's loop ({where})", "pydo not measured", None))
-    if docr and httpx:
-        pages = math.ceil(total / per_page)
+    pages = math.ceil(total / per_page)
+    trips = rounds(pages, concurrency)
+    for name in ("docr", "docr-async", "docr-cli"):
+        measured = find(results, name, latency, per_page)
+        if measured is None or httpx is None:
+            checks.append(Target(f"`{name}` within {IDEAL}x of the ideal ({where})", "not measured", None))
+            continue
         per_request = httpx.wall / httpx.requests_per_run
-        ideal = ideal_wall(per_request, pages, concurrency)
+        ideal = per_request * trips
         checks.append(
             Target(
-                f"docr within 1.5x of the ideal for concurrency {concurrency} ({where})",
-                f"{docr.wall / ideal:.2f}x (ideal {ideal:.3f} s = {per_request * 1000:.1f} ms x"
-                f" {1 + math.ceil((pages - 1) / concurrency)} rounds)",
-                docr.wall <= 1.5 * ideal,
+                f"`{name}` within {IDEAL}x of the ideal ({where})",
+                f"{measured.wall / ideal:.2f}x ({measured.wall:.3f} s; ideal {ideal:.3f} s ="
+                f" {trips} round trips x {per_request * 1000:.1f} ms)",
+                measured.wall <= IDEAL * ideal,
             )
         )
-    for size in sorted({r.per_page for r in results}):
-        docr0, httpx0 = find(results, "docr", 0.0, size), find(results, BASELINE, 0.0, size)
-        if docr0 and httpx0 and docr0.cpu_per_request and httpx0.cpu_per_request:
-            ratio = docr0.cpu_per_request / httpx0.cpu_per_request
-            checks.append(
-                Target(
-                    f"docr CPU per request within 1.3x of the httpx loop (0 ms, per_page {size})",
-                    f"{ratio:.2f}x ({docr0.cpu_per_request * 1000:.2f} ms vs {httpx0.cpu_per_request * 1000:.2f} ms)",
-                    ratio <= 1.3,
-                )
-            )
+    for name in ("docr", "docr-async"):
+        measured = find(results, name, latency, per_page)
+        label = f"`{name}` >= {PYDO}x faster than pydo's loop ({where})"
+        if measured is None or pydo is None:
+            checks.append(Target(label, "pydo not measured", None))
+            continue
+        speedup = pydo.wall / measured.wall
+        checks.append(Target(label, f"{speedup:.2f}x ({measured.wall:.3f} s vs {pydo.wall:.3f} s)", speedup >= PYDO))
     imports = {s.label: s for s in startup}
-    if "import httpx" in imports:
-        base = imports["import httpx"].net_s
-        for label in ("import docr", "from docr import Client"):
-            if label in imports:
-                ratio = imports[label].net_s / base
-                checks.append(
-                    Target(
-                        f"`{label}` within 1.3x of `import httpx`",
-                        f"{ratio:.2f}x ({imports[label].net_s * 1000:.0f} ms vs {base * 1000:.0f} ms)",
-                        ratio <= 1.3,
-                    )
-                )
+    if "import httpx" in imports and "import docr; docr.Client" in imports:
+        base, docr_import = imports["import httpx"].net_s, imports["import docr; docr.Client"].net_s
+        ratio = docr_import / base
+        checks.append(
+            Target(
+                f"`import docr; docr.Client` <= {IMPORT}x `import httpx` (start-up beyond bare python)",
+                f"{ratio:.2f}x ({docr_import * 1000:.0f} ms vs {base * 1000:.0f} ms)",
+                ratio <= IMPORT,
+            )
+        )
+    if "docr --help" in imports and _startup.ARGPARSE_HELP in imports:
+        help_s, floor_s = imports["docr --help"].net_s, imports[_startup.ARGPARSE_HELP].net_s
+        checks.append(
+            Target(
+                f"`docr --help` near bare python: <= {HELP}x a bare argparse `--help` (start-up beyond bare python)",
+                f"{help_s / floor_s:.2f}x (+{help_s * 1000:.0f} ms vs +{floor_s * 1000:.0f} ms;"
+                f" bare python {imports['python -c pass'].raw_s * 1000:.0f} ms)",
+                help_s <= HELP * floor_s,
+            )
+        )
     walks = sorted((m for m in memory if m.contender == "docr"), key=lambda m: m.manifests)
     if len(walks) >= 2:
         small, big = walks[0], walks[-1]
         growth = (big.peak_rss_mb or 0) - (small.peak_rss_mb or 0)
         checks.append(
             Target(
-                f"peak RSS flat: {big.manifests:,} vs {small.manifests:,} manifests within 20 MB",
+                f"peak RSS flat: {big.manifests:,} vs {small.manifests:,} manifests within {MEMORY_MB:.0f} MB",
                 f"+{growth:.1f} MB ({small.peak_rss_mb:.1f} -> {big.peak_rss_mb:.1f} MB)",
-                growth <= 20,
+                growth <= MEMORY_MB,
             )
         )
     return checks
@@ -144,23 +184,47 @@ def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:.2f}"
 
 
-def results_table(results: Sequence[Measurement]) -> list[str]:
+def cpu_table(cpu: dict[str, CpuResult]) -> list[str]:
     lines = [
-        "| contender | latency | per_page | wall (median) | speed-up vs httpx loop | requests/run | CPU/request"
-        " | runs | peak RSS |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| contender | requests a walk (per_page 1 / 200) | CPU a walk (per_page 1 / 200) | wall at per_page 1"
+        " | CPU per extra request | vs its floor | pairs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    floors = {name: floor for floor, name, _ in CPU_PAIRS}
+    for name, result in cpu.items():
+        small, big = result.requests
+        floor = cpu.get(floors.get(name, ""))
+        ratio = f"{result.per_extra_request / floor.per_extra_request:.2f}x" if floor else "(floor)"
+        lines.append(
+            f"| {name} | {small:g} / {big:g} | {result.cpu_small:.3f} s / {result.cpu_big:.3f} s"
+            f" | {result.wall_small:.2f} s | {result.per_extra_request * 1000:.3f} ms | {ratio}"
+            f" | {len(result.pairs())} |"
+        )
+    return lines
+
+
+def latency_table(results: Sequence[Measurement], total: int, concurrency: int) -> list[str]:
+    lines = [
+        "| contender | latency | per_page | wall (median) | vs ideal | speed-up vs httpx loop | vs pydo"
+        " | requests/run | CPU/request | runs | peak RSS |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in results:
         base = find(results, BASELINE, result.latency, result.per_page)
+        pydo = find(results, "pydo-loop", result.latency, result.per_page)
         speed = f"{base.wall / result.wall:.2f}x" if base else "—"
+        against_pydo = f"{pydo.wall / result.wall:.2f}x" if pydo else "—"
+        ideal = "—"
+        if base and result.contender.startswith("docr"):
+            trips = rounds(math.ceil(total / result.per_page), concurrency)
+            ideal = f"{result.wall / (base.wall / base.requests_per_run * trips):.2f}x"
         cpu = result.cpu_per_request
         cpu_text = "— (wall only)" if cpu is None else f"{cpu * 1000:.2f} ms"
-        if cpu is not None and base and base.cpu_per_request:
-            cpu_text += f" ({cpu / base.cpu_per_request:.2f}x)"
         rss = "—" if result.peak_rss_mb is None else f"{result.peak_rss_mb:.0f} MB"
         lines.append(
             f"| {result.contender} | {result.latency * 1000:.0f} ms | {result.per_page} | {result.wall:.3f} s"
-            f" | {speed} | {result.requests_per_run:g} | {cpu_text} | {len(result.walls)} | {rss} |"
+            f" | {ideal} | {speed} | {against_pydo} | {result.requests_per_run:g} | {cpu_text}"
+            f" | {len(result.walls)} | {rss} |"
         )
     return lines
 
@@ -176,12 +240,16 @@ def startup_table(startup: Sequence[Startup]) -> list[str]:
 
 
 def markdown(
+    *,
+    checks: Sequence[Target],
+    cpu: dict[str, CpuResult],
+    parse: ParseResult | None,
     results: Sequence[Measurement],
     startup: Sequence[Startup],
     memory: Sequence[Measurement],
-    checks: Sequence[Target],
     notes: Sequence[str],
     total: int,
+    concurrency: int,
     diagnostics: Sequence[str] = (),
 ) -> str:
     parts = [
@@ -197,13 +265,26 @@ def markdown(
         "| --- | --- | --- |",
         *(f"| {check.name} | {check.measured} | **{check.verdict}** |" for check in checks),
         "",
-        "## Listing every manifest",
+        "## CPU per request (0 ms latency; walks at per_page 1 and 200 side by side)",
         "",
-        *results_table(results),
+        *cpu_table(cpu),
+    ]
+    if parse is not None:
+        parts += ["", f"## Parsing one answer (per_page 200, {parse.manifests} manifests, {parse.size:,} bytes)", ""]
+        parts += ["| parser | CPU a page (median) | rounds |", "| --- | ---: | ---: |"]
+        parts += [f"| `response.json()` + plain dicts | {_ms(statistics.median(parse.baseline))} ms |"]
+        parts[-1] += f" {len(parse.baseline)} |"
+        parts += [f"| docr `settle` (checked `ManifestPage`) | {_ms(statistics.median(parse.docr))} ms |"]
+        parts[-1] += f" {len(parse.docr)} |"
+    parts += [
+        "",
+        "## Listing every manifest at 20 ms latency",
+        "",
+        *latency_table(results, total, concurrency),
         "",
         "![wall time against repository size](time_vs_size.png)",
         "",
-        "## Start-up (fresh processes, median of 7)",
+        "## Start-up (fresh processes, interleaved rounds, medians)",
         "",
         *startup_table(startup),
     ]
@@ -231,7 +312,7 @@ def plot(
     if BASELINE in series:
         # The ideal for docr's window, from the sequential loop's own time per request at each size.
         ideal = [
-            (size, ideal_wall(wall / math.ceil(size / per_page), math.ceil(size / per_page), concurrency))
+            (size, wall / math.ceil(size / per_page) * rounds(math.ceil(size / per_page), concurrency))
             for size, wall in sorted(series[BASELINE])
         ]
         axes.plot(*zip(*ideal, strict=True), linestyle="--", color="grey", label=f"ideal, concurrency {concurrency}")

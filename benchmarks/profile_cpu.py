@@ -1,74 +1,109 @@
 """Where docr's CPU per request goes, step by step: ``.venv/bin/python benchmarks/profile_cpu.py``.
 
-A ladder from the plain httpx loop to ``docr.Client().iter_manifests()``, each rung adding one
-thing docr does, all against the fake in its own process at 0 ms latency (so CPU, not waiting,
-is what differs). Rungs run interleaved, ``--runs`` times each, and the medians are printed as
-CPU per request and as the step from the rung before:
+Two ladders from a plain httpx loop to docr's walk, each rung adding one thing docr does, all
+against the fake in its own process at 0 ms latency (so CPU, not waiting, is what differs). A
+rung's figure is the target's metric: CPU (user+sys of this process, every thread) per *extra*
+request, i.e. (CPU of a walk at ``per_page`` 1 - CPU at ``per_page`` 200) / (the requests in
+between), over the same manifests: parsing and per-walk constants cancel out, what is left is
+what one more request costs. Rungs run interleaved, ``--runs`` times each; medians.
 
-1. ``httpx loop``: ``response.json()`` dicts, nothing else (the target's baseline);
-2. ``+ generated models``: the same loop, each page parsed by ``docr_api``'s
-   ``RepositoryManifestsPage.from_dict`` and wrapped in ``docr.Manifest`` (what typed results cost);
-3. ``docr list_manifests``: docr's request path page by page, one thread (generated
-   ``sync_detailed``, response hook, ``settle``), no walk;
-4. ``iter_manifests, concurrency 1``: plus the walk (dedupe of digests) and one page thread;
-5. ``iter_manifests, default``: plus three more threads (concurrency 4);
-6. ``... with gc off``: rung 5 with the cyclic garbage collector disabled during the walk.
+Threads (``docr.Client``; the floor is a sequential ``httpx.Client`` loop):
 
-``--cprofile`` adds a cProfile of rung 3 (the main thread does all the work there; cProfile
-cannot see into docr's page threads).
+1. ``httpx loop``: ``http.get`` page after page, ``response.json()`` dicts (the target's floor);
+2. ``+ docr request, streamed read``: the request built from ``PageRequest.call`` (generated
+   ``build_request``) and sent by ``_transport.send`` (per-request headers, streamed body through
+   ``BodyReader``, the deadline), then ``json.loads``: docr's exchange without reading the answer;
+3. ``+ settle``: ``_exchange.settle`` on the reply: status, request id, JSON, ``_parse`` checks,
+   ``Manifest``s, the rate limit: a ``ManifestPage``;
+4. ``list_manifests``: ``Client.list_manifests`` page by page (argument checks, the retry loop,
+   attempt accounting), one thread;
+5. ``iter_manifests, concurrency 1``: plus the walk (planning, dedupe) and one daemon page thread;
+6. ``iter_manifests, default (4)``: four page threads (the benchmark's ``docr`` contender);
+7. ``... with gc off``: rung 6 with the cyclic garbage collector disabled during the walk.
+
+asyncio (``docr.AsyncClient``; the floor is an ``httpx.AsyncClient`` loop with 4 in flight):
+
+A. ``httpx async, 4 in flight``: a window of four ``get`` tasks, in page order;
+B. ``asend + settle, 4 in flight``: the same window over docr's ``_transport.asend`` and ``settle``;
+C. ``AsyncClient.iter_manifests (4)``: the benchmark's ``docr-async`` contender.
+
+``--cprofile`` adds a cProfile of rungs 1 and 4 at ``per_page`` 1 (the main thread does all the
+work there; cProfile cannot see into docr's page threads), sorted by own time.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import gc
+import json
 import pstats
 import statistics
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from _contenders import REGISTRY, httpx_loop
+from _contenders import REGISTRY, TIMEOUT, httpx_async, httpx_loop
 from _fake import FakeProcess
 from _measure import fresh_token
 
 import docr
-from docr_api.models import RepositoryManifestsPage
+from docr import _transport
+from docr._exchange import settle
+from docr._operations import PageRequest
+from docr._secrets import Secret
 
 REPOSITORY = "my/repo"
-TOTAL = 2_000
-PATH = f"/v2/registry/{REGISTRY}/repositories/my%2Frepo/digests"
+PER_PAGES = (1, 200)
+LIMIT = 32 * 1024 * 1024
 
 Rung = Callable[[str, int], int]
 
 
-def typed_loop(url: str, per_page: int) -> int:
-    manifests: list[docr.Manifest] = []
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {fresh_token()}"}) as http:
-        page = 1
-        while True:
-            body = http.get(PATH, params={"page": page, "per_page": per_page}).json()
-            parsed = RepositoryManifestsPage.from_dict(body)
-            manifests.extend(docr.Manifest(model) for model in parsed.manifests or [])
-            if len(manifests) >= body["meta"]["total"]:
-                return len(manifests)
-            page += 1
+def _template(per_page: int) -> PageRequest:
+    return PageRequest(registry=REGISTRY, repository=REPOSITORY, page=1, per_page=per_page)
+
+
+def transport_loop(parse: bool) -> Rung:
+    """docr's request and streamed read, sequentially; ``parse`` adds ``settle``."""
+
+    def rung(url: str, per_page: int) -> int:
+        template, token = _template(per_page), Secret(fresh_token())
+        seen = 0
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as http:
+            page = 1
+            while True:
+                call = template.call(page, per_page)
+                reply = _transport.send(http, url, call, token, TIMEOUT, LIMIT)
+                if parse:
+                    listed = settle(call, reply, 1, [token])
+                    seen, total = seen + len(listed.manifests), listed.total
+                else:
+                    body = json.loads(reply.body)
+                    seen, total = seen + len(body["manifests"]), body["meta"]["total"]
+                if seen >= total:
+                    return seen
+                page += 1
+
+    return rung
 
 
 def page_by_page(url: str, per_page: int) -> int:
-    manifests: list[docr.Manifest] = []
+    seen = 0
     with docr.Client(fresh_token(), base_url=url) as client:
         page = 1
         while True:
             listed = client.list_manifests(REGISTRY, REPOSITORY, page=page, per_page=per_page)
-            manifests.extend(listed.manifests)
-            if len(manifests) >= listed.total:
-                return len(manifests)
+            seen += len(listed.manifests)
+            if seen >= listed.total:
+                return seen
             page += 1
 
 
@@ -85,54 +120,107 @@ def walk(concurrency: int, collect_garbage: bool = True) -> Rung:
     return rung
 
 
-RUNGS: dict[str, Rung] = {
+def asend_window(url: str, per_page: int) -> int:
+    template, token = _template(per_page), Secret(fresh_token())
+
+    async def fetch(http: httpx.AsyncClient, page: int) -> Any:
+        call = template.call(page, per_page)
+        return settle(call, await _transport.asend(http, url, call, token, TIMEOUT, LIMIT), 1, [token])
+
+    async def run() -> int:
+        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+            first = await fetch(http, 1)
+            seen, last = len(first.manifests), first.last_page
+            pending: deque[asyncio.Task[Any]] = deque()
+            page = 2
+            while page <= last or pending:
+                while page <= last and len(pending) < 4:
+                    pending.append(asyncio.ensure_future(fetch(http, page)))
+                    page += 1
+                seen += len((await pending.popleft()).manifests)
+            return seen
+
+    return asyncio.run(run())
+
+
+def async_walk(url: str, per_page: int) -> int:
+    async def run() -> int:
+        async with docr.AsyncClient(fresh_token(), base_url=url) as client:
+            return len([m async for m in client.iter_manifests(REGISTRY, REPOSITORY, per_page=per_page)])
+
+    return asyncio.run(run())
+
+
+SYNC: dict[str, Rung] = {
     "1 httpx loop (dicts)": lambda url, per_page: httpx_loop(url, fresh_token(), REPOSITORY, per_page),
-    "2 + generated models": typed_loop,
-    "3 docr list_manifests": page_by_page,
-    "4 iter_manifests, concurrency 1": walk(1),
-    "5 iter_manifests, default (4)": walk(4),
-    "6 ... with gc off": walk(4, collect_garbage=False),
+    "2 + docr request, streamed read": transport_loop(parse=False),
+    "3 + settle (parse, models)": transport_loop(parse=True),
+    "4 list_manifests, page by page": page_by_page,
+    "5 iter_manifests, concurrency 1": walk(1),
+    "6 iter_manifests, default (4)": walk(4),
+    "7 ... with gc off": walk(4, collect_garbage=False),
+}
+ASYNC: dict[str, Rung] = {
+    "A httpx async, 4 in flight": lambda url, per_page: httpx_async(url, fresh_token(), REPOSITORY, per_page),
+    "B asend + settle, 4 in flight": asend_window,
+    "C AsyncClient.iter_manifests (4)": async_walk,
 }
 
 
-def ladder(url: str, per_page: int, runs: int) -> None:
-    requests = -(-TOTAL // per_page)
-    for rung in RUNGS.values():  # warm-up: imports, connections, lazily built code
-        assert rung(url, per_page) == TOTAL
-    cpu: dict[str, list[float]] = {name: [] for name in RUNGS}
+def _cpu(rung: Rung, url: str, per_page: int, total: int) -> float:
+    gc.collect()
+    started = time.process_time()
+    seen = rung(url, per_page)
+    spent = time.process_time() - started
+    if seen != total:
+        raise RuntimeError(f"a rung listed {seen} manifests, not {total}")
+    return spent
+
+
+def ladder(title: str, rungs: dict[str, Rung], url: str, total: int, runs: int) -> list[str]:
+    """Each rung's CPU per extra request (median of ``runs`` paired walks), as printable lines."""
+    extra = -(-total // PER_PAGES[0]) - -(-total // PER_PAGES[1])
+    for rung in rungs.values():  # warm-up: imports, connections, lazily built code
+        for per_page in PER_PAGES:
+            _cpu(rung, url, per_page, total)
+    samples: dict[str, list[float]] = {name: [] for name in rungs}
     for _ in range(runs):
-        for name, rung in RUNGS.items():
-            gc.collect()
-            started = time.process_time()
-            rung(url, per_page)
-            cpu[name].append(time.process_time() - started)
-    print(f"\nper_page {per_page} ({requests} requests a walk), CPU per request, median of {runs}:")
-    previous = None
-    for name, samples in cpu.items():
-        per_request = statistics.median(samples) / requests * 1000
-        step = "" if previous is None else f"  step {per_request - previous:+.3f} ms"
-        base = statistics.median(cpu[next(iter(cpu))]) / requests * 1000
-        print(f"  {name:<34} {per_request:7.3f} ms  ({per_request / base:4.2f}x){step}")
-        if not name.startswith("6"):
+        for name, rung in rungs.items():
+            small, big = (_cpu(rung, url, per_page, total) for per_page in PER_PAGES)
+            samples[name].append((small - big) / extra)
+    lines = [f"{title}: CPU per extra request (per_page {PER_PAGES[0]} vs {PER_PAGES[1]}), median of {runs}"]
+    base = statistics.median(next(iter(samples.values())))
+    previous: float | None = None
+    for name, values in samples.items():
+        per_request = statistics.median(values)
+        step = "" if previous is None else f"  step {(per_request - previous) * 1000:+.3f} ms"
+        lines.append(f"  {name:<36} {per_request * 1000:7.3f} ms  ({per_request / base:4.2f}x){step}")
+        if "gc off" not in name:
             previous = per_request
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--cprofile", action="store_true", help="also cProfile rung 3 at per_page 200")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--total", type=int, default=1_000, help="manifests in the repository walked")
+    parser.add_argument("--only", choices=("sync", "async"), help="one ladder only")
+    parser.add_argument("--cprofile", action="store_true", help="also cProfile rungs 1 and 4 at per_page 1")
     args = parser.parse_args()
     with FakeProcess() as fake:
-        fake.generate(REPOSITORY, TOTAL)
-        for per_page in (20, 200):
-            ladder(fake.url, per_page, args.runs)
+        fake.generate(REPOSITORY, args.total)
+        print(f"{args.total:,} manifests on the fake at 0 ms latency", flush=True)
+        for title, rungs in (("threads", SYNC), ("asyncio", ASYNC)):
+            if args.only in (None, "sync" if rungs is SYNC else "async"):
+                print("\n".join(ladder(title, rungs, fake.url, args.total, args.runs)), flush=True)
         if args.cprofile:
-            profile = cProfile.Profile()
-            profile.enable()
-            for _ in range(5):
-                page_by_page(fake.url, 200)
-            profile.disable()
-            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+            for name in ("1 httpx loop (dicts)", "4 list_manifests, page by page"):
+                profile = cProfile.Profile()
+                profile.enable()
+                SYNC[name](fake.url, 1)
+                profile.disable()
+                print(f"\ncProfile of {name!r}, per_page 1:")
+                pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Final
 
 import httpx
@@ -31,9 +30,14 @@ class _NotGiven:
 NOT_GIVEN: Final = _NotGiven()
 
 
-@dataclass(frozen=True, repr=False)
 class Settings:
-    """Everything a client needs besides its HTTP connection pool."""
+    """Everything a client needs besides its HTTP connection pool (read-only once built).
+
+    A plain class, not a dataclass: generating a frozen dataclass's methods costs about a
+    millisecond of ``import docr`` (the issue's start-up target), and nothing here needs them.
+    """
+
+    __slots__ = ("base_url", "concurrency", "legacy_endpoint", "max_response_bytes", "max_retries", "timeout", "token")
 
     token: Secret
     base_url: str
@@ -41,7 +45,33 @@ class Settings:
     max_retries: int
     concurrency: int
     legacy_endpoint: bool
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_response_bytes: int
+
+    def __init__(
+        self,
+        *,
+        token: Secret,
+        base_url: str,
+        timeout: float,
+        max_retries: int,
+        concurrency: int,
+        legacy_endpoint: bool,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        setter = object.__setattr__
+        for name, value in (
+            ("token", token),
+            ("base_url", base_url),
+            ("timeout", timeout),
+            ("max_retries", max_retries),
+            ("concurrency", concurrency),
+            ("legacy_endpoint", legacy_endpoint),
+            ("max_response_bytes", max_response_bytes),
+        ):
+            setter(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Settings are read-only; cannot set {name!r}")
 
     def __repr__(self) -> str:
         return f"Settings(base_url={self.base_url!r}, token=[secure])"

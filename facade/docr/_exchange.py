@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 import httpx
@@ -43,45 +42,89 @@ _STATUS_ERRORS: Final[Mapping[int, type[errors.APIError]]] = {
 }
 
 
-@dataclass(slots=True)
 class Call(Generic[T]):
     """A validated request: method, encoded path, query, JSON body, and how to read a 2xx body.
 
     ``parse`` gets the decoded JSON (``None`` for an empty body) and the reply; ``what`` names the
     call in logs and errors (``example/my/repo page 2``: names only, never headers).
+
+    ``Call`` and ``Reply`` are plain classes, not dataclasses: generating their methods would
+    cost ~1 ms of ``import docr`` (the start-up target), and one of each is built per request.
     """
 
-    method: str
-    path: str
-    parse: Callable[[Any, Reply], T]
-    what: str
-    params: Mapping[str, str | int] | None = None
-    json: Any = None
-    # Retried after an attempt whose outcome is unknown (a timeout, a 5xx). Not for a POST that
-    # may have acted: that is retried only when it surely never reached the API.
-    idempotent: bool = True
-    expects_body: bool = True  # False for answers documented without one (204)
-    # A DELETE: a 404 after an attempt whose outcome is unknown means that attempt did it.
-    gone_is_done: bool = False
-    secret_answer: bool = False  # the 2xx body holds a secret: never decoded into a message
-    base_url: str | None = None  # another service (the OCI registry); None: the API
-    authorization: Secret | None = None  # the Authorization header for base_url calls
-    budgeted: bool = True  # counted against the API's rate limit
-    decode_json: bool = True  # False: ``parse`` reads ``reply.body`` itself (a manifest's exact bytes)
-    accept: str = "application/json"
+    __slots__ = (
+        "accept",
+        "authorization",
+        "base_url",
+        "budgeted",
+        "decode_json",
+        "expects_body",
+        "gone_is_done",
+        "idempotent",
+        "json",
+        "method",
+        "params",
+        "parse",
+        "path",
+        "secret_answer",
+        "what",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any, Reply], T],
+        what: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        *,
+        # Retried after an attempt whose outcome is unknown (a timeout, a 5xx). Not for a POST that
+        # may have acted: that is retried only when it surely never reached the API.
+        idempotent: bool = True,
+        expects_body: bool = True,  # False for answers documented without one (204)
+        # A DELETE: a 404 after an attempt whose outcome is unknown means that attempt did it.
+        gone_is_done: bool = False,
+        secret_answer: bool = False,  # the 2xx body holds a secret: never decoded into a message
+        base_url: str | None = None,  # another service (the OCI registry); None: the API
+        authorization: Secret | None = None,  # the Authorization header for base_url calls
+        budgeted: bool = True,  # counted against the API's rate limit
+        decode_json: bool = True,  # False: ``parse`` reads ``reply.body`` itself (a manifest's exact bytes)
+        accept: str = "application/json",
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.parse = parse
+        self.what = what
+        self.params = params
+        self.json = json
+        self.idempotent = idempotent
+        self.expects_body = expects_body
+        self.gone_is_done = gone_is_done
+        self.secret_answer = secret_answer
+        self.base_url = base_url
+        self.authorization = authorization
+        self.budgeted = budgeted
+        self.decode_json = decode_json
+        self.accept = accept
+
+    def __repr__(self) -> str:
+        # Names only: never the authorization (a Secret hides itself anyway) or the JSON body.
+        return f"Call({self.method} {self.path}, what={self.what!r})"
 
 
-@dataclass(slots=True, repr=False)
 class Reply:
     """What came back: status, headers and the whole (capped, decoded) body."""
 
-    status: int
-    # Not in repr: a traceback renderer showing locals must not print what a server echoed.
-    headers: Mapping[str, str] = field(repr=False)
-    body: bytes = field(repr=False)
-    elapsed_ms: float = 0.0
-    # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
-    request_id: str | None = None
+    __slots__ = ("body", "elapsed_ms", "headers", "request_id", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, elapsed_ms: float = 0.0) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed_ms = elapsed_ms
+        # The x-request-id header, scrubbed of secrets and bounded: set by ``settle`` before parsing.
+        self.request_id: str | None = None
 
     def __repr__(self) -> str:
         # A traceback renderer with locals (pytest --showlocals, rich, Sentry) shows this: not the
@@ -109,7 +152,7 @@ def settle(call: Call[T], reply: Reply, attempt: int, secrets: Iterable[Secret])
         raise error_from_response(reply, secrets)
     if not call.decode_json:
         data = None
-    elif not reply.body.strip():
+    elif not reply.body or reply.body.isspace():  # `not body.strip()`, without copying a 200 KB page
         if call.expects_body:
             raise _invalid(reply, secrets, "the body is empty (cut short, or not the API's answer)")
         data = None

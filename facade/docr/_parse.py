@@ -23,7 +23,16 @@ from typing import Any, Final
 
 from docr._secrets import Secret, scrub
 
-__all__ = ["BLOB_FIELDS", "MANIFEST_FIELDS", "FieldError", "check_blob", "check_manifest", "parse_time", "total_of"]
+__all__ = [
+    "BLOB_FIELDS",
+    "MANIFEST_FIELDS",
+    "FieldError",
+    "check_blob",
+    "check_manifest",
+    "check_manifests",
+    "parse_time",
+    "total_of",
+]
 
 # field -> the JSON type the fragment declares (str, int, "date-time", or a list's item type).
 MANIFEST_FIELDS: Final[Mapping[str, object]] = {
@@ -39,6 +48,10 @@ MANIFEST_FIELDS: Final[Mapping[str, object]] = {
 BLOB_FIELDS: Final[Mapping[str, object]] = {"digest": str, "compressed_size_bytes": int}
 
 _NAMES: Final = {str: "a string", int: "an integer", list: "an array", dict: "an object", bool: "a boolean"}
+# The types a field may have: its own, or null (read as absent). Exact types: `true` is no size.
+_STRING: Final = frozenset({str, type(None)})
+_INTEGER: Final = frozenset({int, type(None)})
+_fromisoformat: Final = dt.datetime.fromisoformat
 
 
 class FieldError(ValueError):
@@ -134,6 +147,82 @@ def check_blob(blob: object, path: str) -> None:
 
 def check_manifest(data: object, path: str) -> dt.datetime | None:
     """Check one manifest object in place; returns its ``updated_at`` parsed (or None)."""
+    # The hot path (200 manifests and ~1,100 blobs a page) only asks whether every field is fine.
+    # At the first doubt the careful pass starts over and names the field at fault (or accepts
+    # what only looked doubtful, such as Go's nanoseconds in a date-time).
+    if type(data) is dict and _fine(data):
+        value = data.get("updated_at")
+        if value is None:
+            return None
+        if type(value) is str:
+            try:
+                when = _fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return _check_manifest(data, path)
+
+
+def check_manifests(items: list[Any]) -> list[dt.datetime | None]:
+    """``check_manifest`` for each item of a page's ``manifests`` array: their ``updated_at``.
+
+    The same checks and errors (paths ``manifests[3].tags``), but a path is built only for the
+    item at fault: a page of 200 does not pay for 200 f-strings that are almost never read.
+    """
+    times: list[dt.datetime | None] = []
+    append = times.append
+    for index, item in enumerate(items):
+        if type(item) is dict and _fine(item):
+            value = item.get("updated_at")
+            if value is None:
+                append(None)
+                continue
+            if type(value) is str:
+                try:
+                    when = _fromisoformat(value)
+                except ValueError:
+                    pass
+                else:
+                    append(when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC))
+                    continue
+        append(_check_manifest(item, f"manifests[{index}]"))
+    return times
+
+
+def _fine(data: dict[str, Any]) -> bool:
+    """Whether every field but ``updated_at`` has an allowed type (no error details: fast)."""
+    get = data.get
+    if not (
+        type(get("digest")) in _STRING
+        and type(get("registry_name")) in _STRING
+        and type(get("repository")) in _STRING
+        and type(get("compressed_size_bytes")) in _INTEGER
+        and type(get("size_bytes")) in _INTEGER
+    ):
+        return False
+    tags = get("tags")
+    if tags is not None:
+        if type(tags) is not list:
+            return False
+        for tag in tags:
+            if type(tag) is not str:
+                return False
+    blobs = get("blobs")
+    if blobs is not None:
+        if type(blobs) is not list:
+            return False
+        for blob in blobs:
+            if (
+                type(blob) is not dict
+                or type(blob.get("digest")) not in _STRING
+                or type(blob.get("compressed_size_bytes")) not in _INTEGER
+            ):
+                return False
+    return True
+
+
+def _check_manifest(data: object, path: str) -> dt.datetime | None:
     if type(data) is not dict:
         raise FieldError(path, "an object", data)
     _string(data, "digest", path)
@@ -153,15 +242,7 @@ def check_manifest(data: object, path: str) -> dt.datetime | None:
         if type(blobs) is not list:
             raise FieldError(f"{path}.blobs", "an array of objects", blobs)
         for index, blob in enumerate(blobs):
-            # Inlined check_blob: this loop runs ~1,100 times a page.
-            if type(blob) is not dict:
-                raise FieldError(f"{path}.blobs[{index}]", "an object", blob)
-            value = blob.get("digest")
-            if value is not None and type(value) is not str:
-                raise FieldError(f"{path}.blobs[{index}].digest", "a string", value)
-            value = blob.get("compressed_size_bytes")
-            if value is not None and type(value) is not int:
-                raise FieldError(f"{path}.blobs[{index}].compressed_size_bytes", "an integer", value)
+            check_blob(blob, f"{path}.blobs[{index}]")
     return check_time(data, "updated_at", path)
 
 

@@ -12,9 +12,11 @@ then write any message as one safe line of at most ``LINE_LIMIT`` characters.
 
 from __future__ import annotations
 
-from typing import TextIO
-
 from docr.cli._sanitize import LINE_LIMIT, one_line
+
+TYPE_CHECKING = False  # not typing's: `docr --help` does not import typing (~5 ms)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = [
     "EXIT_API",

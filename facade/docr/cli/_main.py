@@ -18,17 +18,19 @@ everything heavier (httpx, rich, yaml, the client) is imported by the command th
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import NoReturn
 
 from docr._version import __version__
 from docr.cli._commands import COMMANDS, EXTRA_MESSAGE, EXTRA_MODULES, extra_installed
 from docr.cli._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError, say
 from docr.cli._options import VERBOSE_HELP, add_verbose
 from docr.cli._sanitize import LINE_LIMIT, one_line, visible
+
+TYPE_CHECKING = False  # not typing's: `docr --help` does not import typing (~5 ms)
+if TYPE_CHECKING:
+    import logging
+    from typing import NoReturn
 
 __all__ = ["build_parser", "main"]
 
@@ -118,6 +120,8 @@ def _exit_code(code: object) -> int:
 
 def _report(message: str, verbose: bool, *, hint: bool = False) -> None:
     if verbose:
+        import traceback
+
         for line in traceback.format_exc().splitlines():  # may quote the server, so: bounded, visible
             print(visible(line[:LINE_LIMIT]), file=sys.stderr)
     elif hint:
@@ -126,16 +130,27 @@ def _report(message: str, verbose: bool, *, hint: bool = False) -> None:
 
 
 class _verbose_logging:
-    """With ``-v``: the ``docr`` logger at DEBUG on stderr (request metadata, never the token)."""
+    """With ``-v``: the ``docr`` logger at DEBUG on stderr (request metadata, never the token).
+
+    ``logging`` is imported only then: ``docr --help`` stays near bare python's start-up.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
         self._handler: logging.Handler | None = None
-        self._level = logging.NOTSET
+        self._level = 0  # logging.NOTSET
 
     def __enter__(self) -> None:
         if not self._enabled:
             return
+        import logging
+
+        class _OneLineFormatter(logging.Formatter):
+            """``docr: debug: MESSAGE``, one safe line (a log record may quote the server)."""
+
+            def format(self, record: logging.LogRecord) -> str:
+                return f"docr: debug: {one_line(record.getMessage(), LINE_LIMIT)}"
+
         logger = logging.getLogger("docr")
         self._handler = logging.StreamHandler(sys.stderr)
         self._handler.setFormatter(_OneLineFormatter())
@@ -145,16 +160,11 @@ class _verbose_logging:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._handler is not None:
+            import logging
+
             logger = logging.getLogger("docr")
             logger.removeHandler(self._handler)
             logger.setLevel(self._level)
-
-
-class _OneLineFormatter(logging.Formatter):
-    """``docr: debug: MESSAGE``, one safe line (a log record may quote the server)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return f"docr: debug: {one_line(record.getMessage(), LINE_LIMIT)}"
 
 
 def _silence_stdout() -> None:

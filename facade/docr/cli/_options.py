@@ -14,12 +14,17 @@ Standard library only (the token lookup imports PyYAML when it reads doctl's con
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
 
-from docr.cli._args import per_page
 from docr.cli._errors import UsageError
-from docr.cli._output import FORMATS, isatty
-from docr.cli._token import ENV_VARS, Token, TokenError, find_token
+
+TYPE_CHECKING = False  # not typing's: `docr --help` does not import typing (~5 ms)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from docr.cli._token import Token
+
+# _args, _output and _token are imported by the functions that use them: `docr --help` needs
+# only add_verbose from here, and stays near bare python's start-up.
 
 __all__ = [
     "VERBOSE_HELP",
@@ -42,11 +47,16 @@ def add_output_options(
     parser: argparse.ArgumentParser,
     *,
     quiet_help: str | None,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
     header: bool = True,
 ) -> argparse._ArgumentGroup:
-    """``-o/--output`` (of ``formats``), ``-q/--quiet`` (unless ``quiet_help`` is None) and
-    ``--no-header`` (unless ``header`` is False), in an "output" group (returned)."""
+    """``-o/--output`` (of ``formats``, default every format), ``-q/--quiet`` (unless ``quiet_help``
+    is None) and ``--no-header`` (unless ``header`` is False), in an "output" group (returned)."""
+    if formats is None:
+        from docr.cli._output import FORMATS
+
+        formats = FORMATS
+
     out = parser.add_argument_group("output")
     listed = {
         "table": "table (default on a terminal)",
@@ -79,6 +89,8 @@ def add_api_options(
 ) -> argparse._ArgumentGroup:
     """``--per-page`` (of ``items``, when ``paged``), ``--legacy-endpoint`` (when ``legacy``: the
     operation has a deprecated twin), ``--api-url``, ``--context``, ``--demo`` (``demo_help``)."""
+    from docr.cli._args import per_page
+
     api = parser.add_argument_group("API")
     if paged:
         api.add_argument("--per-page", metavar="N", type=per_page, help=f"{items} per request, 1-200 (default 200)")
@@ -108,12 +120,16 @@ def add_api_options(
 
 def output_format(args: argparse.Namespace, stdout: TextIO) -> str:
     """``-o``, else ``table`` on a terminal and ``json`` anywhere else."""
+    from docr.cli._output import isatty
+
     chosen: str | None = args.output
     return chosen or ("table" if isatty(stdout) else "json")
 
 
 def token(context: str | None) -> Token:
     """The API token (``--context``, the environment, doctl's config), or a usage error."""
+    from docr.cli._token import ENV_VARS, TokenError, find_token
+
     try:
         found = find_token(context)
     except TokenError as error:

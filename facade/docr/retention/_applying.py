@@ -86,7 +86,7 @@ def apply(
     current = _listing(lambda: list(client.iter_manifests(plan.registry, plan.repository)))
     bodies = read_bodies(client, plan.registry, plan.repository, run.to_read(current), concurrency=concurrency)
     schedule = run.schedule(current, *bodies)
-    workers = Workers(concurrency, name="docr-retention-delete")
+    workers = Workers(concurrency, name="docr-retention-delete", waitable=True)
     pending: dict[concurrent.futures.Future[_Result], str] = {}
     try:
         while not schedule.finished:
