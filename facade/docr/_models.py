@@ -103,11 +103,16 @@ class Manifest:
         """Build a manifest from the API's JSON object (for tests and fixtures)."""
         return cls(data)
 
-    @classmethod
-    def _trusted(cls, data: dict[str, Any], updated_at: dt.datetime | None) -> Manifest:
-        """Wrap ``data`` that ``check_manifest`` passed, without copying (the page parser's path)."""
-        manifest = cls.__new__(cls)
-        manifest._init(data, updated_at)
+    @staticmethod
+    def _trusted(data: dict[str, Any], updated_at: dt.datetime | None) -> Manifest:
+        """Wrap ``data`` that ``check_manifest`` passed, without copying (the page parser's path).
+
+        Slots are set through their descriptors: 200 a page, this is half the cost of ``_init``.
+        """
+        manifest: Manifest = _new_object(Manifest)
+        _set_data(manifest, data)
+        _set_updated_at(manifest, updated_at)
+        _set_blobs(manifest, None)
         return manifest
 
     @property
@@ -171,6 +176,13 @@ class Manifest:
             f"Manifest(digest={self.digest!r}, tags={self.tags!r}, updated_at={self.updated_at!r},"
             f" compressed_size_bytes={self.compressed_size_bytes!r})"
         )
+
+
+# Manifest._trusted's fast path: the slots' own setters (Manifest refuses plain attribute sets).
+_new_object = object.__new__
+_set_data = Manifest.__dict__["_data"].__set__
+_set_updated_at = Manifest.__dict__["_updated_at"].__set__
+_set_blobs = Manifest.__dict__["_blobs"].__set__
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from docr._exchange import Call, Reply
 from docr._models import Manifest, ManifestPage, RateLimit
-from docr._parse import FieldError, check_manifest, total_of
+from docr._parse import FieldError, check_manifests, total_of
 from docr._resources import DockerCredentials, GarbageCollection, Registry, Repository, Subscription, Tag
 from docr._secrets import Secret
 
@@ -132,8 +132,8 @@ def parse_manifest_page(data: Any, reply: Reply, page: int, per_page: int) -> Ma
         items = []
     elif type(items) is not list:
         raise FieldError("manifests", "an array of objects", items)
-    trusted = Manifest._trusted
-    manifests = [trusted(item, check_manifest(item, f"manifests[{index}]")) for index, item in enumerate(items)]
+    # One pass checks the page (paths built only for an item at fault), one wraps it: no copies.
+    manifests = list(map(Manifest._trusted, items, check_manifests(items)))
     return ManifestPage(
         manifests=manifests,
         total=total,
