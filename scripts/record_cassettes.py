@@ -349,7 +349,7 @@ def gc_wait(fake: FakeRegistry) -> None:
         started = client.start_garbage_collection("example")
         assert started.uuid is not None
         client.wait_garbage_collection("example", started.uuid, poll_interval=GC_STEP)
-        client.get_garbage_collection("example")  # 404: none active
+        client.get_garbage_collection("example")  # 404: none active (then one of the history: the registry exists)
         list(client.iter_garbage_collections("example"))
 
 

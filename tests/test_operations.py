@@ -183,6 +183,31 @@ def test_garbage_collection_start_conflict_wait_and_history(fake: FakeRegistry, 
     assert [gc.uuid for gc in client.iter_garbage_collections("example")] == [started.uuid]
 
 
+def test_no_active_collection_is_none_but_a_missing_registry_is_not_found(
+    fake: FakeRegistry, client: docr.Client
+) -> None:
+    # The API answers 404 for both: "None" for a registry that does not exist would be a 404
+    # returned as data (pydo's fault), so docr asks the history, which 404s only then.
+    fake.seed_demo("example")
+    assert client.get_garbage_collection("example") is None
+    with pytest.raises(docr.NotFoundError):
+        client.get_garbage_collection("nosuchregistry")
+
+    async def run() -> None:
+        async with docr.AsyncClient(TOKEN, base_url=fake.url) as aclient:
+            assert await aclient.get_garbage_collection("example") is None
+            with pytest.raises(docr.NotFoundError):
+                await aclient.get_garbage_collection("nosuchregistry")
+
+    asyncio.run(run())
+
+
+def test_waiting_for_an_unknown_collection_is_not_found(fake: FakeRegistry, client: docr.Client) -> None:
+    fake.seed_demo("example")
+    with pytest.raises(docr.NotFoundError, match="neither running nor in its history"):
+        client.wait_garbage_collection("example", "00000000-0000-0000-0000-00000000beef", poll_interval=0.01)
+
+
 def test_start_sends_the_type_the_flags_ask_for(fake: FakeRegistry, client: docr.Client) -> None:
     fake.seed_demo("example")
     client.start_garbage_collection("example", untagged_manifests=False)

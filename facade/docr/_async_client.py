@@ -158,10 +158,11 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         return await self._call(self._start_gc_call(registry, untagged_manifests, unreferenced_blobs))
 
     async def get_garbage_collection(self, registry: str) -> GarbageCollection | None:
-        """The active garbage collection, or ``None``."""
+        """The active garbage collection, or ``None`` (a 404 checked as ``Client``'s is)."""
         try:
             return await self._call(self._active_gc_call(registry))
         except NotFoundError:
+            await self._call(self._gc_history_probe(registry))
             return None
 
     def iter_garbage_collections(self, registry: str, *, per_page: int = 20) -> AsyncListing[GarbageCollection]:

@@ -266,6 +266,12 @@ class BaseClient(Generic[_Http]):
         self._check_open()
         return _operations.get_active_gc(_names.registry_name(registry))
 
+    def _gc_history_probe(self, registry: str) -> Call[list[GarbageCollection]]:
+        """One garbage collection of the history: answers 404 only if the registry does not exist."""
+        from docr import _operations
+
+        return _operations.gc_page(_names.registry_name(registry), 1, 1)
+
     def _cancel_gc_call(self, registry: str, uuid: str) -> Call[GarbageCollection]:
         from docr import _operations
 

@@ -192,10 +192,15 @@ class Client(BaseClient[httpx.Client]):
         return self._call(self._start_gc_call(registry, untagged_manifests, unreferenced_blobs))
 
     def get_garbage_collection(self, registry: str) -> GarbageCollection | None:
-        """The active garbage collection, or ``None`` (the API answers 404 when none runs)."""
+        """The active garbage collection, or ``None`` when none runs.
+
+        The API answers 404 both when none runs and when the registry does not exist: a 404 is
+        checked with one request for the history, which raises ``NotFoundError`` for the latter.
+        """
         try:
             return self._call(self._active_gc_call(registry))
         except NotFoundError:
+            self._call(self._gc_history_probe(registry))
             return None
 
     def iter_garbage_collections(self, registry: str, *, per_page: int = 20) -> Listing[GarbageCollection]:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from docr._errors import APITimeoutError, DocrError, NotFoundError
+from docr._errors import APITimeoutError, NotFoundError
 from docr._exchange import Call
 from docr._operations import gc_page, get_active_gc
 from docr._resources import GarbageCollection
 
-__all__ = ["Sleep", "Steps", "wait_gc"]
+__all__ = ["Sleep", "Steps", "UnknownGarbageCollection", "WaitTimedOut", "wait_gc"]
 
 T = TypeVar("T")
 
@@ -30,6 +30,14 @@ class Sleep:
 
 
 Steps = Generator["Call[Any] | Sleep", Any, T]
+
+
+class WaitTimedOut(APITimeoutError):
+    """``wait_garbage_collection``'s own ``timeout`` passed (the collection goes on); not a request's."""
+
+
+class UnknownGarbageCollection(NotFoundError):
+    """The uuid is neither the active garbage collection nor in the registry's history."""
 
 
 def wait_gc(
@@ -60,7 +68,7 @@ def wait_gc(
         if current.finished:
             return current
         if deadline is not None and clock() + poll_interval > deadline:
-            raise APITimeoutError(
+            raise WaitTimedOut(
                 f"garbage collection {uuid} of {registry} is still {current.status!r} after {timeout:g}s"
             )
         yield Sleep(poll_interval)
@@ -74,4 +82,8 @@ def _find_gc(registry: str, uuid: str, per_page: int = 50, max_pages: int = 20) 
                 return collection
         if len(found) < per_page:
             break
-    raise DocrError(f"garbage collection {uuid} of {registry} is neither running nor in its history")
+    raise UnknownGarbageCollection(
+        status_code=404,
+        error_id="not_found",
+        message=f"garbage collection {uuid} of {registry} is neither running nor in its history",
+    )

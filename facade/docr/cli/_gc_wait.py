@@ -36,7 +36,7 @@ def wait(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
-    from docr._errors import APITimeoutError, DocrError
+    from docr._steps import UnknownGarbageCollection, WaitTimedOut
     from docr.cli._demo import DEMO_POLL
     from docr.cli._gc import print_collection
 
@@ -48,14 +48,10 @@ def wait(
                     done = client.wait_garbage_collection(
                         registry, uuid, poll_interval=poll, timeout=args.timeout, on_status=progress.on_status
                     )
-                except APITimeoutError as error:
-                    if not str(error).startswith(f"garbage collection {uuid} "):
-                        raise  # a request timed out, not the wait
+                except WaitTimedOut as error:  # the wait's --timeout, not a request's
                     raise _WaitTimedOut(str(error)) from None
-                except DocrError as error:
-                    if type(error) is DocrError:  # neither running nor in the history
-                        raise CommandError(one_line(str(error))) from error
-                    raise
+                except UnknownGarbageCollection as error:
+                    raise CommandError(one_line(error.message)) from error
         except _WaitTimedOut as timed_out:
             raise CommandError(
                 f"{one_line(str(timed_out))}; it goes on: `docr gc wait {registry} --uuid {uuid}` waits again"
