@@ -115,11 +115,11 @@ def plan_registry(
     """A plan for each repository a section of ``policy_file`` matches, by repository name.
 
     The registry is walked as ``docr.usage`` walks it (``docr._registry_walk``): many
-    repositories at once, up to the client's ``concurrency`` requests in flight, each paced by its
-    rate budget, waiting out the 429s the client's own retries did not. ``concurrency`` (1 to 64)
-    bounds the body reads in flight for one repository (its first read goes alone: it fetches the
-    token for the repository, which the others reuse). A repository deleted since the listing
-    named it is skipped.
+    repositories at once, as many requests in flight as the client allows
+    (``docr.Client(concurrency=...)``), each paced by its rate budget, waiting out the 429s the
+    client's own retries did not. This ``concurrency`` (1 to 64) bounds the body reads in flight
+    for one repository; its first read goes alone (it fetches the token for the repository, which
+    the others reuse). A repository deleted since the listing named it is skipped.
 
     ``on_repository(name)`` is called with each repository's name once its listing is complete,
     before its bodies are read (for progress: repositories complete in no set order).
