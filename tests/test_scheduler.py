@@ -158,6 +158,55 @@ def test_a_wait_longer_than_the_hour_window_is_not_slept(client: docr.Client) ->
         schedule.failed(listing, rate_limited(client.rate_limits.hour + 1))
 
 
+def not_found() -> docr.NotFoundError:
+    return docr.NotFoundError(
+        status_code=404, error_id="not_found", message="The resource you were accessing could not be found."
+    )
+
+
+def test_a_404_on_a_first_page_drops_the_repository_as_deleted_since_the_listing(client: docr.Client) -> None:
+    seen = Seen()
+    progress: list[docr.RegistryProgress] = []
+    schedule = schedule_for(client, seen, on_progress=progress.append)
+    (listing,) = schedule.next_jobs()
+    schedule.complete(listing, repositories("a", "b"))
+    a, b = schedule.next_jobs()
+    schedule.failed(a, not_found())  # no raise: the job goes on
+    schedule.complete(b, page(range(1), total=1, number=1, per_page=2))
+    settle(schedule)
+    assert [r.name for r in seen.repositories] == ["b"]  # "a" never handed on
+    assert schedule.gone == ["a"] and schedule.finished
+    assert (schedule.done, schedule.found, schedule.requests) == (2, 2, 3)
+    assert (progress[-1].repositories_done, progress[-1].repositories) == (2, 2)
+
+
+def test_a_404_on_a_first_page_sent_again_after_a_429_still_drops_the_repository(client: docr.Client) -> None:
+    seen = Seen()
+    schedule = schedule_for(client, seen)
+    (listing,) = schedule.next_jobs()
+    schedule.complete(listing, repositories("a"))
+    (first,) = schedule.next_jobs()
+    schedule.failed(first, rate_limited(1.0))
+    schedule.take_pause()
+    assert schedule.next_jobs() == [first]
+    schedule.failed(first, not_found())
+    assert schedule.gone == ["a"] and schedule.finished and seen.repositories == []
+
+
+def test_a_404_on_a_later_page_ends_the_job(client: docr.Client) -> None:
+    # A repository that answered its first page: the walk cannot tell what the 404 means.
+    schedule = schedule_for(client, Seen())
+    (listing,) = schedule.next_jobs()
+    schedule.complete(listing, repositories("app"))
+    (first,) = schedule.next_jobs()
+    schedule.complete(first, page(range(2), total=6, number=1, per_page=2))
+    second, _third = schedule.next_jobs()
+    error = not_found()
+    with pytest.raises(docr.NotFoundError) as raised:
+        schedule.failed(second, error)
+    assert raised.value is error and schedule.gone == []
+
+
 def test_other_errors_end_the_job_unless_a_follow_up_handles_them(client: docr.Client) -> None:
     handled: list[docr.DocrError] = []
     boom = docr.ServerError(status_code=503, error_id="unavailable", message="down")
@@ -366,6 +415,30 @@ def test_a_callback_that_raises_stops_the_walk(kind: str) -> None:
         with pytest.raises(LookupError):
             with_client(fake, kind, lambda client: run(client, explode))
         assert sum(1 for r in fake.requests if r.operation == "list_manifests") < 30
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_repository_deleted_since_the_listing_is_skipped_and_the_walk_goes_on(kind: str) -> None:
+    with FakeRegistry() as fake:
+        fake.generate_repositories("example", repositories=6, count=25, seed=4)
+        fake.fail_next(404, operation="list_manifests", page=1)  # the first repository opened is gone
+        seen = Seen()
+        stats = with_client(fake, kind, lambda client: run(client, seen, per_page=10))
+        (refused,) = [r for r in fake.requests if r.status == 404]
+        gone = next(name for name in fake.repositories("example") if f"/repositories/{name}/" in refused.path)
+        expected = {name: digests for name, digests in listed(fake).items() if name != gone}
+        assert {r.name: [m.digest for m in r.manifests] for r in seen.repositories} == expected
+        assert (stats.repositories, stats.manifests) == (6, 5 * 25)  # counted as walked
+        assert [r for r in fake.requests if f"/{gone}/" in r.path] == [refused]  # nothing more asked of it
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_404_on_a_later_page_stops_the_walk(kind: str) -> None:
+    with FakeRegistry() as fake:
+        fake.generate_repositories("example", repositories=3, count=25, seed=4)
+        fake.fail_next(404, operation="list_manifests", page=2)
+        with pytest.raises(docr.NotFoundError):
+            with_client(fake, kind, lambda client: run(client, Seen(), per_page=10))
 
 
 def test_unknown_registry_is_a_not_found_error() -> None:

@@ -17,7 +17,8 @@ Callbacks (``on_repository``, ``on_progress``, follow-ups' ``done`` and ``failed
 time on the caller's thread (or task): they need no lock. Up to ``client``'s ``concurrency``
 requests are in flight at once across repositories, each paced by the client's rate budget.
 An exception from a callback, or an error no follow-up handles, stops the walk: nothing new is
-sent, and requests in flight are abandoned.
+sent, and requests in flight are abandoned. A repository deleted since the listing named it (404
+on its first page) is skipped: it counts as walked, and ``on_repository`` never sees it.
 """
 
 from __future__ import annotations

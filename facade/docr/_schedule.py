@@ -27,6 +27,12 @@ come early wait), and a job refused with a 429 that outlived the client's own re
 at the head of the queue, the whole job pausing for the wait the server asked; its answer never
 came, so sending it again repeats nothing.
 
+A repository deleted between the repositories listing and its walk answers its first page 404:
+it is gone, so it is dropped (counted done, named in ``gone``, never handed to ``on_repository``)
+and the job goes on. A 404 on a later page is an error like any other: a repository that
+answered its first page does not lose pages while it exists, so the walk cannot tell what the
+404 means and does not guess.
+
 Memory: a repository's manifests are kept only while it is open (at most ``max_open``), then
 handed to ``on_repository`` and dropped.
 """
@@ -41,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from docr import _names
-from docr._errors import DocrError, InvalidArgument, RateLimitError
+from docr._errors import DocrError, InvalidArgument, NotFoundError, RateLimitError
 from docr._exchange import Call
 from docr._models import Manifest
 from docr._operations import PageRequest
@@ -114,6 +120,7 @@ class _Open:
     jobs: deque[Job] = field(default_factory=deque)  # committed, in page order, until accepted
     ready: deque[Job] = field(default_factory=deque)  # committed, not sent yet
     manifests: list[Manifest] = field(default_factory=list)
+    answered: bool = False  # a page of it was accepted: it existed when the walk reached it
 
 
 def repository_filter(repositories: str | Sequence[str] | None) -> Callable[[str], bool]:
@@ -164,6 +171,7 @@ class Schedule:
         self._callbacks: deque[Callable[[], Iterable[FollowUp] | None]] = deque()
         self._pause = 0.0
         self.found = self.done = self.manifests = self.requests = 0
+        self.gone: list[str] = []  # listed, then 404 on the first page: deleted since
 
     @property
     def finished(self) -> bool:
@@ -235,6 +243,10 @@ class Schedule:
             self._again.append(job)
             self._pause = max(self._pause, wait)
             return
+        repository = job.repository  # a page's
+        if isinstance(error, NotFoundError) and repository is not None and not repository.answered:
+            self._drop(repository, job)  # deleted since it was listed
+            return
         if job.kind == "follow_up" and job.follow_up is not None and job.follow_up.failed is not None:
             self.requests += 1
             self._callbacks.append(functools.partial(job.follow_up.failed, error))
@@ -281,6 +293,7 @@ class Schedule:
         jobs = repository.jobs
         while jobs and jobs[0].answered:
             page = jobs.popleft().result
+            repository.answered = True
             fresh = repository.walk.accept(page)
             repository.manifests.extend(fresh)
             self.manifests += len(fresh)
@@ -294,6 +307,16 @@ class Schedule:
         listing = RepositoryManifests(self.registry, repository.name, repository.manifests)
         repository.manifests = []
         self._callbacks.append(functools.partial(self._on_repository, listing))
+
+    def _drop(self, repository: _Open, job: Job) -> None:
+        # The first page of a walk is asked alone (``Walk.schedule``): nothing else of it is out.
+        assert list(repository.jobs) == [job]
+        assert not repository.ready
+        self._open.remove(repository)
+        self.requests += 1  # an answer, if not a page
+        self.done += 1
+        self.gone.append(repository.name)
+        self._progress()
 
     def _add_follow_ups(self, follow_ups: Iterable[FollowUp] | None) -> None:
         if follow_ups is not None:

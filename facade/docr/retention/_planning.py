@@ -15,7 +15,9 @@ read makes the plan fail closed (see ``docr.retention.decide``).
 
 ``plan_registry`` plans each repository the first matching section of the policy file covers,
 and lists the others too: garbage collection is registry-wide, so a blob another repository
-still references frees nothing, and each plan counts its bytes knowing that.
+still references frees nothing, and each plan counts its bytes knowing that. It walks the
+registry as ``docr.usage`` does (``docr._registry_walk``: many repositories at once at the rate
+limit), reading bodies as the walk's follow-ups (``docr.retention._registry_job``).
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from docr._errors import NotFoundError
+from docr._errors import InvalidArgument
 from docr._oci import OCIManifest
 from docr.retention._plan import Plan
 from docr.retention._policy import Policy
 from docr.retention._policy_file import PolicyFile, load_policy_file
-from docr.retention._reading import Bodies, aread_bodies, check_concurrency, read_bodies
+from docr.retention._reading import aread_bodies, check_concurrency, read_bodies
+from docr.retention._registry_job import RegistryJob
 from docr.retention._types import ManifestLike
 
 if TYPE_CHECKING:
     from docr._async_client import AsyncClient
     from docr._client import Client
+    from docr._schedule import Schedule
 
 __all__ = ["aplan", "aplan_registry", "plan", "plan_registry"]
 
@@ -110,23 +114,21 @@ def plan_registry(
 ) -> list[Plan]:
     """A plan for each repository a section of ``policy_file`` matches, by repository name.
 
-    ``on_repository(name)`` is called as each repository is read (for progress).
+    The registry is walked as ``docr.usage`` walks it (``docr._registry_walk``): many
+    repositories at once, as many requests in flight as the client allows
+    (``docr.Client(concurrency=...)``), each paced by its rate budget, waiting out the 429s the
+    client's own retries did not. This ``concurrency`` (1 to 64) bounds the body reads in flight
+    for one repository; its first read goes alone (it fetches the token for the repository, which
+    the others reuse). A repository deleted since the listing named it is skipped.
+
+    ``on_repository(name)`` is called with each repository's name once its listing is complete,
+    before its bodies are read (for progress: repositories complete in no set order).
     """
-    policies = _policies(policy_file)
-    when = _check(None, now, concurrency)
-    walk = _RegistryWalk(policies)
-    for name in sorted(repository.name for repository in client.iter_repositories(registry) if repository.name):
-        if on_repository is not None:
-            on_repository(name)
-        try:
-            listing = list(client.iter_manifests(registry, name))
-        except NotFoundError:  # deleted since the repositories were listed: nothing to prune
-            continue
-        bodies: Bodies = ({}, {})
-        if walk.planned(name):
-            bodies = read_bodies(client, registry, name, _digests(listing), concurrency=concurrency)
-        walk.add(name, listing, *bodies)
-    return walk.plans(registry, when)
+    from docr._registry_walk import run_sync
+
+    job, schedule = _registry_job(client, registry, policy_file, now, concurrency, on_repository)
+    run_sync(client, schedule)
+    return job.plans()
 
 
 async def aplan_registry(
@@ -139,22 +141,32 @@ async def aplan_registry(
     on_repository: OnRepository | None = None,
 ) -> list[Plan]:
     """``plan_registry`` for ``docr.AsyncClient``."""
+    from docr._registry_walk import run_async
+
+    job, schedule = _registry_job(client, registry, policy_file, now, concurrency, on_repository)
+    await run_async(client, schedule)
+    return job.plans()
+
+
+def _registry_job(
+    client: Client | AsyncClient,
+    registry: str,
+    policy_file: PolicyFile | str | os.PathLike[str],
+    now: dt.datetime | None,
+    concurrency: int,
+    on_repository: OnRepository | None,
+) -> tuple[RegistryJob, Schedule]:
+    """The job and its schedule; every argument checked before the first request."""
+    from docr._registry_walk import make_schedule  # it loads asyncio: not on ``import docr.retention``
+
     policies = _policies(policy_file)
     when = _check(None, now, concurrency)
-    walk = _RegistryWalk(policies)
-    names = sorted([repository.name async for repository in client.iter_repositories(registry) if repository.name])
-    for name in names:
-        if on_repository is not None:
-            on_repository(name)
-        try:
-            listing = [manifest async for manifest in client.iter_manifests(registry, name)]
-        except NotFoundError:
-            continue
-        bodies: Bodies = ({}, {})
-        if walk.planned(name):
-            bodies = await aread_bodies(client, registry, name, _digests(listing), concurrency=concurrency)
-        walk.add(name, listing, *bodies)
-    return walk.plans(registry, when)
+    if on_repository is not None and not callable(on_repository):
+        raise InvalidArgument("on_repository", "must be a callable taking a repository name, or None")
+    job = RegistryJob(client, _RegistryWalk(policies), when, concurrency, on_repository)
+    schedule = make_schedule(client, registry, job.on_repository, backlog=client._settings.concurrency)
+    job.registry = schedule.registry
+    return job, schedule
 
 
 @dataclass
