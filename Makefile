@@ -22,9 +22,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) download -c constraints.txt --no-build-isolation --dest $(WHEELHOUSE) .
 	touch $@
 
-## make demo: the main job, the CLI listing manifests (on the embedded fake API without an account)
+## make demo: the main job, the CLI listing manifests, then where the storage goes and a prune's
+## dry run (each on an embedded fake API: no account or token needed, nothing is deleted)
 demo: $(STAMP)
 	$(BIN)/docr manifests registry.digitalocean.com/example/my/repo --demo --limit 15 -o table
+	@echo
+	$(BIN)/docr usage example --demo -o table
+	@echo
+	$(BIN)/docr prune --demo -o table
 
 ## make test: lint, types, spec validation, generation drift, the whole pytest suite
 test: lint

@@ -135,6 +135,23 @@ def test_make_demo(env: dict[str, str]) -> None:
     assert len(lines) == 18
 
 
+def test_every_command_of_make_demo_runs_without_an_account(env: dict[str, str]) -> None:
+    """The demo recipe as the Makefile has it: listing, usage, a prune's dry run; no token."""
+    import shlex
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    commands = [shlex.split(line.strip())[1:] for line in recipe if "/docr " in line]
+    assert [c[0] for c in commands] == ["manifests", "usage", "prune"]
+    firsts = []
+    for command in commands:
+        result = docr(*command, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith("docr: demo: ")
+        firsts.append(result.stdout.splitlines()[0].split()[0])
+    assert firsts == ["Digest", "Repository", "example/web/frontend:"]
+
+
 @pytest.fixture
 def server(env: dict[str, str]) -> Iterator[str]:
     """``docr fake-server`` on a free port, with 3000 generated manifests; yields its URL."""
