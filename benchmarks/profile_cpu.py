@@ -50,7 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from _contenders import REGISTRY, TIMEOUT, httpx_async, httpx_loop
+from _contenders import REGISTRY, TIMEOUT, httpx_async, httpx_loop, unpaced
 from _fake import FakeProcess
 from _measure import fresh_token
 
@@ -76,12 +76,13 @@ def transport_loop(parse: bool) -> Rung:
 
     def rung(url: str, per_page: int) -> int:
         template, token = _template(per_page), Secret(fresh_token())
+        authorization = Secret("Bearer " + token.reveal())  # as docr.Client sends it
         seen = 0
         with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as http:
             page = 1
             while True:
                 call = template.call(page, per_page)
-                reply = _transport.send(http, url, call, token, TIMEOUT, LIMIT)
+                reply = _transport.send(http, url, call, authorization, TIMEOUT, LIMIT, [token])
                 if parse:
                     listed = settle(call, reply, 1, [token])
                     seen, total = seen + len(listed.manifests), listed.total
@@ -97,7 +98,7 @@ def transport_loop(parse: bool) -> Rung:
 
 def page_by_page(url: str, per_page: int) -> int:
     seen = 0
-    with docr.Client(fresh_token(), base_url=url) as client:
+    with docr.Client(fresh_token(), base_url=url, rate_limits=unpaced()) as client:
         page = 1
         while True:
             listed = client.list_manifests(REGISTRY, REPOSITORY, page=page, per_page=per_page)
@@ -112,7 +113,7 @@ def walk(concurrency: int, collect_garbage: bool = True) -> Rung:
         if not collect_garbage:
             gc.disable()
         try:
-            with docr.Client(fresh_token(), base_url=url, concurrency=concurrency) as client:
+            with docr.Client(fresh_token(), base_url=url, concurrency=concurrency, rate_limits=unpaced()) as client:
                 return len(list(client.iter_manifests(REGISTRY, REPOSITORY, per_page=per_page)))
         finally:
             gc.enable()
@@ -122,10 +123,11 @@ def walk(concurrency: int, collect_garbage: bool = True) -> Rung:
 
 def asend_window(url: str, per_page: int) -> int:
     template, token = _template(per_page), Secret(fresh_token())
+    authorization = Secret("Bearer " + token.reveal())  # as docr.AsyncClient sends it
 
     async def fetch(http: httpx.AsyncClient, page: int) -> Any:
         call = template.call(page, per_page)
-        return settle(call, await _transport.asend(http, url, call, token, TIMEOUT, LIMIT), 1, [token])
+        return settle(call, await _transport.asend(http, url, call, authorization, TIMEOUT, LIMIT, [token]), 1, [token])
 
     async def run() -> int:
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
@@ -145,7 +147,7 @@ def asend_window(url: str, per_page: int) -> int:
 
 def async_walk(url: str, per_page: int) -> int:
     async def run() -> int:
-        async with docr.AsyncClient(fresh_token(), base_url=url) as client:
+        async with docr.AsyncClient(fresh_token(), base_url=url, rate_limits=unpaced()) as client:
             return len([m async for m in client.iter_manifests(REGISTRY, REPOSITORY, per_page=per_page)])
 
     return asyncio.run(run())
