@@ -390,3 +390,46 @@ def test_errors_from_every_operation_carry_no_token(fake: FakeRegistry, client: 
         except docr.DocrError as error:
             texts += [str(error), repr(error), "".join(traceback.format_exception(error))]
     assert texts and all(TOKEN not in text for text in texts)
+
+
+def test_to_dict_gives_back_the_api_objects(fake: FakeRegistry, client: docr.Client) -> None:
+    import httpx
+
+    fake.seed_demo("example")
+    fake.gc_step_seconds = 600  # still running when it is read back
+    started = client.start_garbage_collection("example", untagged_manifests=False)
+    headers = {"authorization": f"Bearer {TOKEN}"}
+
+    def raw(path: str) -> Any:
+        return httpx.get(fake.url + path, headers=headers, params={"per_page": 200}).json()
+
+    def same(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+        # Dates: the same instant (the API may write fractions or offsets docr normalises); the
+        # registry's storage_usage_bytes_updated_at is "now" on the fake, a second apart at most.
+        for key, value in theirs.items():
+            mine = ours[key]
+            if key.endswith("_at") and value is not None:
+                assert abs((docr_time(mine) - docr_time(value)).total_seconds()) <= 2, key
+            elif isinstance(value, dict) and isinstance(mine, dict):
+                same(mine, value)
+            else:
+                assert mine == value, key
+
+    repos = raw("/v2/registries/example/repositoriesV2")["repositories"]
+    for ours, theirs in zip(client.iter_repositories("example"), repos, strict=True):
+        same(ours.to_dict(), theirs)
+    tags = raw("/v2/registries/example/repositories/web%2Ffrontend/tags")["tags"]
+    for ours_tag, theirs in zip(client.iter_tags("example", "web/frontend"), tags, strict=True):
+        same(ours_tag.to_dict(), theirs)
+    same(client.get_registry("example").to_dict(), raw("/v2/registries/example")["registry"])
+    same(client.get_subscription().to_dict(), raw("/v2/registry/subscription")["subscription"])
+    collection = client.get_garbage_collection("example")
+    assert collection is not None and collection.uuid == started.uuid
+    same(collection.to_dict(), raw("/v2/registries/example/garbage-collection")["garbage_collection"])
+    assert collection.to_dict()["type"] == "unreferenced blobs only"  # an undocumented key, kept
+
+
+def docr_time(text: str) -> Any:
+    from docr._parse import parse_time
+
+    return parse_time(text)

@@ -51,6 +51,11 @@ def _extra(model: Any) -> dict[str, Any]:
     return dict(getattr(model, "additional_properties", {}) or {})
 
 
+def _iso(when: dt.datetime | None) -> str | None:
+    """``2026-04-09T23:54:25Z`` as the API writes it, or None."""
+    return None if when is None else when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True)
 class Repository:
     """A repository of a registry, with live counts (``iter_repositories``)."""
@@ -73,6 +78,18 @@ class Repository:
             latest_manifest=None if latest is None else Manifest(latest.to_dict()),
             extra=_extra(model),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's JSON object (dates in ISO 8601; keys docr does not know included)."""
+        latest = self.latest_manifest
+        return {
+            "registry_name": self.registry_name,
+            "name": self.name,
+            "latest_manifest": None if latest is None else latest.to_dict(),
+            "tag_count": self.tag_count,
+            "manifest_count": self.manifest_count,
+            **self.extra,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +118,19 @@ class Tag:
             extra=_extra(model),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The API's JSON object (dates in ISO 8601; keys docr does not know included)."""
+        return {
+            "registry_name": self.registry_name,
+            "repository": self.repository,
+            "tag": self.tag,
+            "manifest_digest": self.manifest_digest,
+            "compressed_size_bytes": self.compressed_size_bytes,
+            "size_bytes": self.size_bytes,
+            "updated_at": _iso(self.updated_at),
+            **self.extra,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Registry:
@@ -123,6 +153,17 @@ class Registry:
             storage_usage_updated_at=_aware(model.storage_usage_bytes_updated_at),
             extra=_extra(model),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's JSON object (dates in ISO 8601; keys docr does not know included)."""
+        return {
+            "name": self.name,
+            "region": self.region,
+            "created_at": _iso(self.created_at),
+            "storage_usage_bytes": self.storage_usage_bytes,
+            "storage_usage_bytes_updated_at": _iso(self.storage_usage_updated_at),
+            **self.extra,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +201,23 @@ class Subscription:
             updated_at=_aware(model.updated_at),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The API's JSON object, its ``tier`` nested as the API sends it (dates in ISO 8601)."""
+        return {
+            "tier": {
+                "name": self.tier_name,
+                "slug": self.tier,
+                "included_repositories": self.included_repositories,
+                "included_storage_bytes": self.included_storage_bytes,
+                "allow_storage_overage": self.allow_storage_overage,
+                "included_bandwidth_bytes": self.included_bandwidth_bytes,
+                "monthly_price_in_cents": self.monthly_price_in_cents,
+                "storage_overage_price_in_cents": self.storage_overage_price_in_cents,
+            },
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class GarbageCollection:
@@ -196,6 +254,19 @@ class GarbageCollection:
             freed_bytes=_opt(model.freed_bytes),
             extra=_extra(model),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's JSON object (dates in ISO 8601; keys docr does not know, such as ``type``, included)."""
+        return {
+            "uuid": self.uuid,
+            "registry_name": self.registry_name,
+            "status": self.status,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "blobs_deleted": self.blobs_deleted,
+            "freed_bytes": self.freed_bytes,
+            **self.extra,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,15 +47,7 @@ def _number(value: int | None) -> str:
 
 
 def repository_dict(repository: Repository) -> dict[str, Any]:
-    latest = repository.latest_manifest
-    return {
-        "registry_name": repository.registry_name,
-        "name": repository.name,
-        "latest_manifest": None if latest is None else latest.to_dict(),
-        "tag_count": repository.tag_count,
-        "manifest_count": repository.manifest_count,
-        **repository.extra,
-    }
+    return repository.to_dict()  # the library's, as the API writes it
 
 
 def repository_shape(now: dt.datetime) -> Shape[Repository]:
@@ -101,16 +93,7 @@ def repository_shape(now: dt.datetime) -> Shape[Repository]:
 
 
 def tag_dict(tag: Tag) -> dict[str, Any]:
-    return {
-        "registry_name": tag.registry_name,
-        "repository": tag.repository,
-        "tag": tag.tag,
-        "manifest_digest": tag.manifest_digest,
-        "compressed_size_bytes": tag.compressed_size_bytes,
-        "size_bytes": tag.size_bytes,
-        "updated_at": _iso(tag.updated_at),
-        **tag.extra,
-    }
+    return tag.to_dict()  # the library's, as the API writes it
 
 
 def tag_shape(now: dt.datetime, *, full_digest: bool = False) -> Shape[Tag]:
@@ -140,16 +123,7 @@ def gc_type(collection: GarbageCollection) -> str | None:
 
 
 def gc_dict(collection: GarbageCollection) -> dict[str, Any]:
-    return {
-        "uuid": collection.uuid,
-        "registry_name": collection.registry_name,
-        "status": collection.status,
-        "created_at": _iso(collection.created_at),
-        "updated_at": _iso(collection.updated_at),
-        "blobs_deleted": collection.blobs_deleted,
-        "freed_bytes": collection.freed_bytes,
-        **collection.extra,
-    }
+    return collection.to_dict()  # the library's, as the API writes it
 
 
 def gc_shape(now: dt.datetime) -> Shape[GarbageCollection]:
@@ -185,28 +159,8 @@ def gc_shape(now: dt.datetime) -> Shape[GarbageCollection]:
 
 
 def registry_dict(registry: Registry) -> dict[str, Any]:
-    return {
-        "name": registry.name,
-        "region": registry.region,
-        "created_at": _iso(registry.created_at),
-        "storage_usage_bytes": registry.storage_usage_bytes,
-        "storage_usage_bytes_updated_at": _iso(registry.storage_usage_updated_at),
-        **registry.extra,
-    }
+    return registry.to_dict()  # the library's, as the API writes it
 
 
 def subscription_dict(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "tier": {
-            "name": subscription.tier_name,
-            "slug": subscription.tier,
-            "included_repositories": subscription.included_repositories,
-            "included_storage_bytes": subscription.included_storage_bytes,
-            "allow_storage_overage": subscription.allow_storage_overage,
-            "included_bandwidth_bytes": subscription.included_bandwidth_bytes,
-            "monthly_price_in_cents": subscription.monthly_price_in_cents,
-            "storage_overage_price_in_cents": subscription.storage_overage_price_in_cents,
-        },
-        "created_at": _iso(subscription.created_at),
-        "updated_at": _iso(subscription.updated_at),
-    }
+    return subscription.to_dict()  # the library's, as the API writes it
