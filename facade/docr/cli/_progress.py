@@ -18,7 +18,7 @@ from docr.cli._sanitize import one_line
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-__all__ = ["PageProgress"]
+__all__ = ["PageProgress", "manifest_bar"]
 
 
 class PageLike(Protocol):
@@ -74,20 +74,7 @@ class PageProgress:
             self._progress.update(self._task, completed=min(self.received, goal), total=goal)
 
     def _start(self, goal: int, completed: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("manifests"),
-            TimeElapsedColumn(),
-            console=Console(file=self._stream),
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        self._progress = manifest_bar(self._stream)
         self._task = self._progress.add_task(f"Listing {self._label}", total=goal, completed=completed)
         self._progress.start()
 
@@ -105,3 +92,22 @@ class PageProgress:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def manifest_bar(stream: TextIO) -> Progress:
+    """The bar of a command counting manifests (listed, deleted) on ``stream``: removed when it
+    stops, never touching stdout, descriptions printed as text (they hold server names)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("manifests"),
+        TimeElapsedColumn(),
+        console=Console(file=stream),
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )

@@ -163,20 +163,9 @@ class DeleteProgress:
             print(line, file=self._stream)
 
     def _start(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from docr.cli._progress import manifest_bar
 
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("manifests"),
-            TimeElapsedColumn(),
-            console=Console(file=self._stream),
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        self._progress = manifest_bar(self._stream)
         self._task = self._progress.add_task(self._label, total=self._total)
         self._progress.start()
 
